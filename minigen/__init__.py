@@ -1,0 +1,7 @@
+"""minigen: generative modelling by transport and denoising, in NumPy (or CuPy), one equation at a time.
+
+Rooms: ``minigen.mcmc`` (Markov chains, Langevin), ``minigen.diffusion`` (score diffusion),
+``minigen.flows`` (normalizing flows), ``minigen.gans`` (GAN, WGAN). Shared pieces:
+``minigen.backend`` (xp, rng), ``minigen.distributions``, ``minigen.metrics``, ``minigen.nn``.
+"""
+__version__ = "0.1.0"
