@@ -6,8 +6,10 @@ change in the rooms. On the NumPy backend the namespace is ``autograd.numpy``: t
 functions as NumPy, and differentiable by ``autograd.grad`` (the neural nets need that).
 
 The backend is chosen at import from the environment variable ``MINIGEN_BACKEND``
-(``numpy`` by default) and can be changed with ``set_backend(name)``.
+(``numpy`` by default) and can be changed with ``set_backend(name)``;
+``set_backend(name, dtype="float32")`` makes new floating arrays and random draws float32.
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
+On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
 import os
 
@@ -30,8 +32,91 @@ class Backend:
         self.dtype = np.dtype(dtype)
 
 
+class Namespace:
+    """A module-like namespace: the public names of ``base``, some of them replaced by ``overrides``."""
+
+    def __init__(self, base, overrides=()):
+        self.__dict__.update((k, v) for k, v in vars(base).items() if not k.startswith("_"))
+        self.__dict__.update(overrides)
+
+
+def float_creators(module, default):
+    """Array-creation functions of ``module`` (numpy, cupy) whose floating arrays default to ``default``."""
+    default = np.dtype(default)
+
+    def floats(a, asked):           # a float result becomes the backend dtype unless a dtype was asked
+        return a.astype(default) if asked is None and a.dtype.kind == "f" and a.dtype != default else a
+
+    def asarray(a, dtype=None):
+        if isinstance(a, Box):
+            return a if dtype is None else a.astype(dtype)
+        if isinstance(a, module.ndarray):
+            return a if dtype is None else a.astype(dtype, copy=False)
+        if type(a) in (list, tuple) and any(isinstance(v, (Box, module.ndarray)) for v in a):
+            return anp.stack([asarray(v, dtype) for v in a])
+        return floats(module.asarray(a, dtype=dtype), dtype)
+
+    def array(a, dtype=None):
+        out = asarray(a, dtype)
+        return out.copy() if out is a and not isinstance(a, Box) else out
+
+    def like(create):
+        return lambda a, *args, dtype=None: create(anp.shape(a), *args, dtype=dtype or anp.result_type(a))
+
+    return dict(
+        asarray=asarray, array=array,
+        zeros=lambda shape, dtype=None: module.zeros(shape, dtype=dtype or default),
+        ones=lambda shape, dtype=None: module.ones(shape, dtype=dtype or default),
+        empty=lambda shape, dtype=None: module.empty(shape, dtype=dtype or default),
+        full=lambda shape, fill_value, dtype=None: floats(module.full(shape, fill_value, dtype=dtype), dtype),
+        eye=lambda N, M=None, k=0, dtype=None: module.eye(N, M, k, dtype=dtype or default),
+        identity=lambda n, dtype=None: module.identity(n, dtype=dtype or default),
+        arange=lambda *args, dtype=None: floats(module.arange(*args, dtype=dtype), dtype),
+        linspace=lambda start, stop, num=50, endpoint=True, dtype=None: module.linspace(
+            start, stop, num, endpoint=endpoint, dtype=dtype or default),
+        zeros_like=like(module.zeros), ones_like=like(module.ones), empty_like=like(module.empty),
+        full_like=like(module.full),
+    )
+
+
+class DtypeGenerator:
+    """A random generator whose floats have the backend dtype, on the backend's device.
+
+    Wraps ``numpy.random.Generator`` or ``cupy.random.Generator`` (which has no ``normal`` or
+    ``permutation``) behind the same small API: standard_normal, normal, random, uniform, integers,
+    permutation.
+    """
+
+    def __init__(self, generator, dtype):
+        self.generator, self.dtype = generator, np.dtype(dtype)
+
+    def standard_normal(self, size=None):
+        return self.generator.standard_normal(size, dtype=self.dtype)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        size = np.broadcast_shapes(np.shape(loc), np.shape(scale)) if size is None else size
+        return loc + scale * self.standard_normal(size)
+
+    def random(self, size=None):
+        return self.generator.random(size, dtype=self.dtype)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        size = np.broadcast_shapes(np.shape(low), np.shape(high)) if size is None else size
+        return low + (high - low) * self.random(size)
+
+    def integers(self, low, high=None, size=None):
+        return self.generator.integers(low, high, size)
+
+    def permutation(self, n):
+        return self.random(int(n)).argsort()
+
+
 def _numpy_backend(dtype="float64"):
-    return Backend("numpy", anp, np.random.default_rng, np.asarray, np.ndarray, dtype)
+    if np.dtype(dtype) == np.float64:
+        return Backend("numpy", anp, np.random.default_rng, np.asarray, np.ndarray, dtype)
+    namespace = Namespace(anp, float_creators(np, dtype))
+    return Backend("numpy", namespace, lambda seed=None: DtypeGenerator(np.random.default_rng(seed), dtype),
+                   np.asarray, np.ndarray, dtype)
 
 
 def _cupy_backend(dtype="float64"):
@@ -46,7 +131,7 @@ def _cupy_backend(dtype="float64"):
     if n_gpu < 1:
         raise RuntimeError(f"set_backend('cupy'): CuPy sees no GPU; {_INSTALL_HINT}")
     from minigen import _cupy_autograd
-    return _cupy_autograd.make_backend(cupy, dtype)
+    return _cupy_autograd.make_backend(cupy, dtype, "cupy")
 
 
 _LOADERS = {"numpy": _numpy_backend, "cupy": _cupy_backend}

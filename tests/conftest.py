@@ -1,0 +1,95 @@
+"""Test fixtures shared by the suite: running a test on every array backend.
+
+A test that takes the ``backend_name`` fixture (or ``xpb``, the ``xp`` namespace) runs once per
+available backend: "numpy" always, "fakecupy" (the CPU stand-in for CuPy in ``fakecupy.py``,
+which refuses host arrays the way CuPy does) always, and "cupy" when CuPy imports and sees a GPU.
+Outside those tests the backend is the one ``MINIGEN_BACKEND`` names ("numpy" by default;
+``MINIGEN_BACKEND=fakecupy pytest`` runs the whole suite on the stand-in).
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_DEFAULT = os.environ.get("MINIGEN_BACKEND", "numpy")
+if _DEFAULT == "fakecupy":                  # registered below, after minigen.backend is imported
+    os.environ["MINIGEN_BACKEND"] = "numpy"
+
+import fakecupy  # noqa: E402
+from minigen import backend  # noqa: E402
+
+
+def _load_fakecupy(dtype="float64"):
+    from minigen import _cupy_autograd
+    return _cupy_autograd.make_backend(fakecupy, dtype, "fakecupy")
+
+
+backend.register_backend("fakecupy", _load_fakecupy)
+
+
+def _cupy_usable():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+BACKENDS = ["numpy", "fakecupy"] + (["cupy"] if _cupy_usable() else [])
+backend.set_backend(_DEFAULT)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request):
+    """The name of the active backend, set for this test and restored afterwards."""
+    backend.set_backend(request.param)
+    yield request.param
+    backend.set_backend(_DEFAULT)
+
+
+@pytest.fixture
+def xpb(backend_name):
+    """The ``xp`` namespace, on each available backend in turn."""
+    return backend.xp
+
+
+def tolerance(dtype=None):
+    """Relative tolerance of a computation in ``dtype`` (the active backend's by default)."""
+    dtype = np.dtype(dtype or backend.float_dtype())
+    return 1e-9 if dtype == np.float64 else 2e-4
+
+
+def assert_close(actual, expected, rtol=None, atol=None):
+    """Compare backend arrays (or host arrays, or pytrees of them) with the backend dtype's tolerance."""
+    if isinstance(expected, dict):
+        for k in expected:
+            assert_close(actual[k], expected[k], rtol, atol)
+        return
+    if isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            assert_close(a, e, rtol, atol)
+        return
+    rtol = tolerance() if rtol is None else rtol
+    atol = rtol if atol is None else atol
+    np.testing.assert_allclose(host(actual), host(expected), rtol=rtol, atol=atol)
+
+
+def host(a):
+    """A host copy of a backend array of any backend (numpy, the stand-in, cupy)."""
+    if isinstance(a, fakecupy.ndarray):
+        return a.get()
+    if type(a).__module__.startswith("cupy"):
+        return a.get()
+    return np.asarray(a)
+
+
+def assert_on_backend(a, name="array"):
+    """Fail unless ``a`` is an array of the active backend in its float dtype (a leak check)."""
+    be = backend.active()
+    assert isinstance(a, be.array_type), f"{name} is a {type(a).__module__}.{type(a).__name__}, " \
+                                         f"not an array of the {be.name} backend"
+    if a.dtype.kind == "f":
+        assert a.dtype == be.dtype, f"{name} has dtype {a.dtype}, the backend's is {be.dtype}"
