@@ -1,0 +1,164 @@
+"""Hamiltonian flow: a volume-preserving flow in phase space (q, p), leapfrog steps of learned H = V(q) + K(p).
+
+One leapfrog step of size eps (half kick, drift, half kick):
+    p <- p - (eps/2) grad V(q),   q <- q + eps grad K(p),   p <- p - (eps/2) grad V(q)
+is a composition of three shears, so det J = 1 (log|det J| = 0 in Eq. (12)), it is symplectic, and it is
+undone exactly by running it with -eps. Base N(0, I_2d) -> actnorm -> leapfrog blocks -> actnorm gives
+log p(q, p) by Eq. (77) with only the actnorm log-dets; the data density is bounded by an ELBO over p,
+    log p(q) >= E_{p ~ r(p|q)} [log p(q, p) - log r(p|q)],  r a Gaussian whose mean, std are an MLP of q.
+Notes §2.8.1, §4.5 (Eq. (10)-(12), (77)); Toth et al. 2020 (Hamiltonian Generative Networks and Neural
+Hamiltonian Flows, arXiv:1909.13789); Burda et al. 2016 (importance-weighted bound, arXiv:1509.00519).
+"""
+import math
+
+import autograd
+
+from minigen import backend, nn
+from minigen.backend import xp
+from minigen.flows.layers import ActNorm, log_normal
+
+
+def _energy_sum(x, params):
+    return xp.sum(nn.mlp(params, x, "tanh"))
+
+
+_grad_mlp = autograd.grad(_energy_sum, 0)   # rows are independent: grad of the sum = per-row gradients
+
+
+def leapfrog(q, p, grad_V, grad_K, step_size, n_steps=1):
+    """n_steps leapfrog steps of H = V(q) + K(p); q, p: (n, d); grad_V, grad_K: (n, d) -> (n, d).
+
+    A negative step_size runs the dynamics backwards: leapfrog(*leapfrog(q, p, .., eps), .., -eps) = (q, p).
+    """
+    if isinstance(step_size, (int, float)) and (step_size == 0 or not math.isfinite(step_size)):
+        raise ValueError(f"step_size must be a finite non-zero number; got {step_size}")
+    if int(n_steps) < 1:
+        raise ValueError(f"n_steps must be >= 1; got {n_steps}")
+    p = p - 0.5 * step_size * grad_V(q)                # half kick
+    for k in range(int(n_steps)):
+        q = q + step_size * grad_K(p)                  # drift
+        kick = step_size if k < int(n_steps) - 1 else 0.5 * step_size
+        p = p - kick * grad_V(q)                       # two half kicks of consecutive steps merged
+    return q, p
+
+
+class HamiltonianFlow:
+    """Phase-space flow on (q, p) in R^{2d}; data q are standardized by (mean, std) held in the model.
+
+    params: {"V": [mlp], "K": [mlp] (one Hamiltonian per block), "pre", "post": actnorm on 2d coordinates,
+    "r": mlp q -> (mean, log std) of r(p|q)}.  H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p).
+    """
+
+    def __init__(self, dim, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
+                 r_hidden=(64,), mean=None, std=None):
+        if int(dim) < 1 or int(n_blocks) < 1:
+            raise ValueError(f"need dim >= 1 and n_blocks >= 1; got dim={dim}, n_blocks={n_blocks}")
+        if not step_size > 0:
+            raise ValueError(f"step_size must be > 0; got {step_size}")
+        d = self.dim = int(dim)
+        self.n_leapfrog, self.step_size = int(n_leapfrog), float(step_size)
+        self.mean = xp.zeros(d) if mean is None else mean
+        self.std = xp.ones(d) if std is None else std
+        self._act = ActNorm(2 * d)
+        self.params = {
+            "V": [nn.init_mlp([d, *hidden, 1], rng, final_scale=0.1) for _ in range(int(n_blocks))],
+            "K": [nn.init_mlp([d, *hidden, 1], rng, final_scale=0.1) for _ in range(int(n_blocks))],
+            "pre": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
+            "post": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
+            "r": nn.init_mlp([d, *r_hidden, 2 * d], rng, final_scale=0.1)}
+
+    def _blocks(self, params):
+        for pv, pk in zip(params["V"], params["K"]):
+            yield (lambda q, pv=pv: _grad_mlp(q, pv)), (lambda p, pk=pk: p + _grad_mlp(p, pk))
+
+    def inverse(self, u, params=None):
+        """Generative direction: latent u (n, 2d) -> phase point (q, p) as (n, 2d), and log|det J| (n,)."""
+        params = self.params if params is None else params
+        u = backend.as_points(u, "u", 2 * self.dim)
+        y, log_det = self._act.inverse(u, params["pre"])
+        q, p = y[:, :self.dim], y[:, self.dim:]
+        for grad_V, grad_K in self._blocks(params):
+            q, p = leapfrog(q, p, grad_V, grad_K, self.step_size, self.n_leapfrog)   # log|det| = 0
+        y, ld = self._act.inverse(xp.concatenate([q, p], axis=1), params["post"])
+        return y, log_det + ld
+
+    def forward(self, y, params=None):
+        """Normalizing direction: phase point (n, 2d) -> latent (n, 2d), log|det J| (n,); leapfrog run backwards."""
+        params = self.params if params is None else params
+        y = backend.as_points(y, "y", 2 * self.dim)
+        y, log_det = self._act.forward(y, params["post"])
+        q, p = y[:, :self.dim], y[:, self.dim:]
+        for grad_V, grad_K in reversed(list(self._blocks(params))):
+            q, p = leapfrog(q, p, grad_V, grad_K, -self.step_size, self.n_leapfrog)  # exact inverse
+        u, ld = self._act.forward(xp.concatenate([q, p], axis=1), params["pre"])
+        return u, log_det + ld
+
+    def log_joint(self, x, p, params=None):
+        """log p(x, p) in data units: Eq. (77) on the phase point, minus sum log std (standardization): (n,)."""
+        q = (x - self.mean) / self.std
+        u, log_det = self.forward(xp.concatenate([q, p], axis=1), params)
+        return log_normal(u) + log_det - xp.sum(xp.log(self.std))
+
+    def posterior(self, x, params=None):
+        """r(p|x) = N(mu(x), diag sigma(x)^2): returns (mu, log_sigma), each (n, d)."""
+        params = self.params if params is None else params
+        out = nn.mlp(params["r"], (x - self.mean) / self.std, "tanh")
+        return out[:, :self.dim], 3.0 * xp.tanh(out[:, self.dim:] / 3.0)
+
+    def elbo(self, x, rng, n_samples=1, params=None):
+        """log p(x) >= log (1/S) sum_s p(x, p_s) / r(p_s|x), p_s ~ r(.|x): (n,) (S = 1: the ELBO; S > 1: IWAE)."""
+        if params is None:
+            x = backend.as_points(x, "x", self.dim)
+            if not bool(xp.all(xp.isfinite(x))):
+                raise ValueError(f"x contains NaN or infinite values (shape {tuple(x.shape)})")
+        if int(n_samples) < 1:
+            raise ValueError(f"n_samples must be >= 1; got {n_samples}")
+        mu, log_sigma = self.posterior(x, params)
+        weights = []
+        for _ in range(int(n_samples)):
+            e = rng.standard_normal(tuple(x.shape))
+            p = mu + xp.exp(log_sigma) * e                                     # reparametrized p ~ r(p|x)
+            log_r = log_normal(e) - xp.sum(log_sigma, axis=1)
+            weights.append(self.log_joint(x, p, params) - log_r)
+        w = xp.stack(weights, axis=0)                                          # (S, n)
+        m = xp.max(w, axis=0)
+        return m + xp.log(xp.mean(xp.exp(w - m), axis=0))
+
+    def sample(self, n, rng, return_momentum=False):
+        """n points q (data units) from the base pushed by the flow: (n, d) (and p if asked)."""
+        if int(n) < 1:
+            raise ValueError(f"n must be >= 1; got {n}")
+        y = self.inverse(rng.standard_normal((int(n), 2 * self.dim)))[0]
+        x = y[:, :self.dim] * self.std + self.mean
+        return (x, y[:, self.dim:]) if return_momentum else x
+
+    def trajectory(self, u):
+        """Phase points after every leapfrog step from latent u (n, 2d): (n_blocks * n_leapfrog + 1, n, 2d),
+        in standardized coordinates (before the last actnorm)."""
+        y = self._act.inverse(backend.as_points(u, "u", 2 * self.dim), self.params["pre"])[0]
+        q, p, path = y[:, :self.dim], y[:, self.dim:], [y]
+        for grad_V, grad_K in self._blocks(self.params):
+            for _ in range(self.n_leapfrog):
+                q, p = leapfrog(q, p, grad_V, grad_K, self.step_size, 1)
+                path.append(xp.concatenate([q, p], axis=1))
+        return xp.stack(path, axis=0)
+
+
+def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
+                           n_steps=1500, batch_size=256, lr=3e-3, callback=None):
+    """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
+
+    Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
+    """
+    x, mean, std = nn.standardize(data)
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, mean=mean, std=std)
+    data = backend.as_points(data, "data")
+
+    def loss(params, step):
+        return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, params))
+
+    schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
+    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="negative ELBO")
+    return flow
