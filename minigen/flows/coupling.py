@@ -10,7 +10,7 @@ import math
 
 from minigen import backend, nn
 from minigen.backend import xp
-from minigen.flows.layers import ActNorm, AffineCoupling, LinearMixing, log_normal
+from minigen.flows.layers import ActNorm, AffineCoupling, LinearMixing, flatten, log_normal
 
 
 def _points(x, name, dim):
@@ -85,7 +85,8 @@ class CouplingFlow:
         return self.inverse(z_path)[0], z_path
 
 
-def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, init_data=None):
+def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, activation="relu",
+                       init_data=None):
     """A Glow-style stack: n_blocks x [actnorm, LU mixing, affine coupling], couplings alternating halves.
 
     init_data (n, d): if given, each actnorm is initialized on the data as it arrives at that layer.
@@ -98,7 +99,7 @@ def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, i
     layers = []
     for k in range(int(n_blocks)):
         layers += [ActNorm(dim), LinearMixing(dim, rng),
-                   AffineCoupling(dim, rng, hidden=hidden, flip=bool(k % 2), scale_bound=scale_bound)]
+                   AffineCoupling(dim, rng, hidden, bool(k % 2), scale_bound, activation)]
     flow = CouplingFlow(layers, dim)
     if init_data is not None:
         h = _points(init_data, "init_data", dim)
@@ -110,7 +111,7 @@ def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, i
 
 
 def train_coupling_flow(data, rng, n_blocks=8, hidden=(64, 64), n_steps=3000, batch_size=512,
-                        lr=3e-3, scale_bound=3.0, callback=None):
+                        lr=3e-3, scale_bound=3.0, activation="relu", callback=None):
     """Fit a coupling flow to data (n, d) by minimizing the NLL of Eq. (78) with Adam (cosine schedule).
 
     Returns the trained CouplingFlow with ``.history`` (the minibatch NLL of every step).
@@ -123,12 +124,15 @@ def train_coupling_flow(data, rng, n_blocks=8, hidden=(64, 64), n_steps=3000, ba
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     init = data[rng.integers(0, data.shape[0], size=(min(4096, data.shape[0]),))]
-    flow = make_coupling_flow(data.shape[1], rng, n_blocks, hidden, scale_bound, init_data=init)
+    flow = make_coupling_flow(data.shape[1], rng, n_blocks, hidden, scale_bound, activation, init_data=init)
 
-    def loss(params, step):
+    flat, unflatten = flatten(flow.params)
+
+    def loss(theta, step):
         batch = nn.minibatch(data, batch_size, rng)
-        return -xp.mean(flow.log_prob(batch, params))                        # Eq. (78)
+        return -xp.mean(flow.log_prob(batch, unflatten(theta)))             # Eq. (78)
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="NLL")
+    flat, flow.history = nn.train(loss, flat, n_steps, schedule, callback, name="NLL")
+    flow.params = unflatten(flat)
     return flow

@@ -15,7 +15,7 @@ import autograd
 
 from minigen import backend, nn
 from minigen.backend import xp
-from minigen.flows.layers import ActNorm, log_normal
+from minigen.flows.layers import ActNorm, flatten, log_normal
 
 
 def _energy_sum(x, params):
@@ -144,7 +144,7 @@ class HamiltonianFlow:
         return xp.stack(path, axis=0)
 
 
-def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
+def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
                            n_steps=1500, batch_size=256, lr=3e-3, callback=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
@@ -156,9 +156,12 @@ def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, h
     flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, mean=mean, std=std)
     data = backend.as_points(data, "data")
 
-    def loss(params, step):
-        return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, params))
+    flat, unflatten = flatten(flow.params)
+
+    def loss(theta, step):
+        return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, unflatten(theta)))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="negative ELBO")
+    flat, flow.history = nn.train(loss, flat, n_steps, schedule, callback, name="negative ELBO")
+    flow.params = unflatten(flat)
     return flow
