@@ -1,1 +1,3 @@
-
+"""GANs (notes §2.7, §3.4, §4.1-4.2): gan.py, the original minimax game (Eq. (47), Algorithm 2,
+Lemma 1, Theorem 1); wgan.py, the Wasserstein GAN with a Lipschitz critic (Eq. (59)-(63)),
+by weight clipping or gradient penalty; common.py, the data scaling, generator and loop they share."""
