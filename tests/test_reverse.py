@@ -18,8 +18,18 @@ def exact_score(x, t):
     return MIX.ou_marginal(t).score(x)        # Eq. (130): p_t is again a mixture
 
 
-def _sw(x, y):
-    return sliced_wasserstein(x, y, backend.rng(123), n_projections=64)   # same projections for every pair
+def sw_ratio(out, target, n_ref=10, seed=100):
+    """Mean sliced W2 from `out` to n_ref fresh true samples, over the mean between n_ref pairs of true samples.
+
+    The two-sample sliced W2 fluctuates by ~30% from pair to pair (measured on the 8 blobs, n = 5000),
+    so both sides are averaged over n_ref = 10 draws: the floor's SE is ~10%, and a sampler of the exact law
+    gives a ratio of 1 +- ~0.3 (the fluctuation of `out` itself); 2 is > 3 such SDs away.
+    """
+    n = out.shape[0]
+    sw = lambda a, b: sliced_wasserstein(a, b, backend.rng(seed), n_projections=64)   # same projections everywhere
+    truth = [target.sample(n, backend.rng(seed + 1 + k)) for k in range(2 * n_ref)]
+    floor = np.mean([sw(truth[2 * k], truth[2 * k + 1]) for k in range(n_ref)])
+    return np.mean([sw(out, truth[k]) for k in range(n_ref)]) / floor
 
 
 def test_probability_flow_ode_matches_the_closed_form_gaussian_flow():
@@ -57,9 +67,7 @@ def test_reverse_diffusion_regenerates_the_mixture(alpha, method):
     n = 4000
     x_T = backend.rng(10).standard_normal((n, 2))
     out = reverse_sde(exact_score, x_T, time_grid(100, T=5.0, t_min=1e-3), backend.rng(11), alpha=alpha, method=method)
-    truth, truth2 = MIX.sample(n, backend.rng(12)), MIX.sample(n, backend.rng(13))
-    floor = _sw(truth, truth2)
-    assert _sw(out, truth) < 2 * floor, (_sw(out, truth), floor)
+    assert sw_ratio(out, MIX) < 2.0
     # mode weights: components are > 6 std apart, so nearest-mode frequencies are multinomial; SE = sqrt(w (1 - w) / n)
     freq = backend.to_numpy(mode_occupancy(out, MEANS, WEIGHTS)[0])
     assert np.all(np.abs(freq - WEIGHTS) < 5 * np.sqrt(WEIGHTS * (1 - WEIGHTS) / n)), freq

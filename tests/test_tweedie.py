@@ -65,6 +65,7 @@ def test_short_training_gives_a_working_denoiser_and_bad_inputs_raise():
     assert out.shape == (400, 2) and np.isfinite(out).all()
     # even 150 steps beat doing nothing (MSE of the identity = 2 sigma^2 = 0.18)
     assert np.mean(np.sum((out - backend.to_numpy(data[:400])) ** 2, axis=1)) < 0.18
+    assert D.sample(7, backend.rng(8), n_steps=5).shape == (7, 2)
     with pytest.raises(ValueError, match="sigma"):
         D(y, 0.0)
     with pytest.raises(ValueError, match="y"):
@@ -77,6 +78,19 @@ def test_short_training_gives_a_working_denoiser_and_bad_inputs_raise():
         train_denoiser(data, backend.rng(0), n_steps=1, sigma_min=1.0, sigma_max=0.5)
     with pytest.raises(FloatingPointError), np.errstate(all="ignore"):     # the overflow is the point
         train_denoiser(data, backend.rng(0), n_steps=50, lr=1e200, hidden=(8, 8))
+
+
+def sw_ratio(out, target, n_ref=10, seed=100):
+    """Mean sliced W2 from `out` to n_ref fresh true samples over the mean between n_ref pairs of true samples.
+
+    The two-sample sliced W2 fluctuates by ~30% from pair to pair (measured on the 8 blobs, n = 5000), so
+    both sides are averaged over 10 draws (floor SE ~10%); a sampler of the exact law gives 1 +- ~0.3.
+    """
+    n = out.shape[0]
+    sw = lambda a, b: sliced_wasserstein(a, b, backend.rng(seed), n_projections=64)   # same projections everywhere
+    truth = [target.sample(n, backend.rng(seed + 1 + k)) for k in range(2 * n_ref)]
+    floor = np.mean([sw(truth[2 * k], truth[2 * k + 1]) for k in range(n_ref)])
+    return np.mean([sw(out, truth[k]) for k in range(n_ref)]) / floor
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +118,7 @@ def test_generation_from_the_learned_denoiser(blobs_denoiser):
     target, D = blobs_denoiser
     n = 5000
     out = reverse_sde(score_from_denoiser(D), backend.rng(30).standard_normal((n, 2)), time_grid(200), backend.rng(31))
-    sw = lambda a, b: sliced_wasserstein(a, b, backend.rng(32), n_projections=64)
-    truth = target.sample(n, backend.rng(33))
-    floor = np.mean([sw(truth, target.sample(n, backend.rng(34 + k))) for k in range(3)])
-    assert sw(out, truth) < 2 * floor, (sw(out, truth), floor)
+    assert sw_ratio(out, target) < 2.0          # see sw_ratio for the averaging and its standard errors
     # all 8 modes get their 1/8 share: multinomial SE sqrt(w (1 - w) / n)
     freq = backend.to_numpy(mode_occupancy(out, target.means)[0])
     assert np.all(np.abs(freq - 1 / 8) < 5 * math.sqrt(1 / 8 * 7 / 8 / n)), freq
