@@ -46,30 +46,32 @@ class HamiltonianFlow:
     """Phase-space flow on (q, p) in R^{2d}; data q are standardized by (mean, std) held in the model.
 
     params: {"V": [mlp], "K": [mlp] (one Hamiltonian per block), "pre", "post": actnorm on 2d coordinates,
-    "r": mlp q -> (mean, log std) of r(p|q)}.  H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p).
+    "r": mlp q -> (mean, log std) of r(p|q)}.  H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p) (|p|^2/2 dropped
+    if quadratic_kinetic is False); V_b, K_b start with last layer scaled by init_scale.
     """
 
     def __init__(self, dim, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
-                 r_hidden=(64,), mean=None, std=None):
+                 r_hidden=(64,), init_scale=1.0, quadratic_kinetic=True, mean=None, std=None):
         if int(dim) < 1 or int(n_blocks) < 1:
             raise ValueError(f"need dim >= 1 and n_blocks >= 1; got dim={dim}, n_blocks={n_blocks}")
         if not step_size > 0:
             raise ValueError(f"step_size must be > 0; got {step_size}")
         d = self.dim = int(dim)
         self.n_leapfrog, self.step_size = int(n_leapfrog), float(step_size)
+        self.quadratic = 1.0 if quadratic_kinetic else 0.0
         self.mean = xp.zeros(d) if mean is None else mean
         self.std = xp.ones(d) if std is None else std
         self._act = ActNorm(2 * d)
         self.params = {
-            "V": [nn.init_mlp([d, *hidden, 1], rng, final_scale=0.1) for _ in range(int(n_blocks))],
-            "K": [nn.init_mlp([d, *hidden, 1], rng, final_scale=0.1) for _ in range(int(n_blocks))],
+            "V": [nn.init_mlp([d, *hidden, 1], rng, init_scale) for _ in range(int(n_blocks))],
+            "K": [nn.init_mlp([d, *hidden, 1], rng, init_scale) for _ in range(int(n_blocks))],
             "pre": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
             "post": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
             "r": nn.init_mlp([d, *r_hidden, 2 * d], rng, final_scale=0.1)}
 
     def _blocks(self, params):
         for pv, pk in zip(params["V"], params["K"]):
-            yield (lambda q, pv=pv: _grad_mlp(q, pv)), (lambda p, pk=pk: p + _grad_mlp(p, pk))
+            yield (lambda q, pv=pv: _grad_mlp(q, pv)), (lambda p, pk=pk: self.quadratic * p + _grad_mlp(p, pk))
 
     def inverse(self, u, params=None):
         """Generative direction: latent u (n, 2d) -> phase point (q, p) as (n, 2d), and log|det J| (n,)."""
@@ -145,7 +147,8 @@ class HamiltonianFlow:
 
 
 def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
-                           n_steps=1500, batch_size=256, lr=3e-3, callback=None):
+                           n_steps=1500, batch_size=256, lr=3e-3, init_scale=1.0, quadratic_kinetic=True,
+                           callback=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
     Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
@@ -153,7 +156,8 @@ def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, h
     x, mean, std = nn.standardize(data)
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, mean=mean, std=std)
+    flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, init_scale=init_scale,
+                           quadratic_kinetic=quadratic_kinetic, mean=mean, std=std)
     data = backend.as_points(data, "data")
 
     flat, unflatten = flatten(flow.params)
