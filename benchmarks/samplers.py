@@ -1,0 +1,82 @@
+"""Cost of one sampler step against one evaluation of the target, on polygon_blobs(8) with 10^5 chains.
+
+A step should cost about one call of the target: MH <= 1.5 x log_prob, ULA <= 1.3 x score,
+MALA <= 1.5 x (log_prob + score), replica exchange (R temperatures) ~ MH on R n chains.
+Each sampler runs n_steps steps with thin = n_steps (one stored snapshot); a time is the best of `--repeats`.
+
+    python benchmarks/samplers.py [--quick] [--chains N] [--steps S] [--backend numpy|cupy]
+"""
+import argparse
+import time
+
+from minigen import backend
+from minigen.distributions import polygon_blobs
+from minigen.mcmc.langevin import langevin, mala
+from minigen.mcmc.metropolis import metropolis_hastings
+from minigen.mcmc.replica_exchange import replica_exchange
+
+
+def sync():
+    if backend.get_backend() == "cupy":
+        import cupy
+        cupy.cuda.Device().synchronize()
+
+
+def best_time(f, repeats):
+    f()
+    sync()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="10^4 chains, 5 steps: a smoke run")
+    p.add_argument("--chains", type=int, default=100_000)
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--backend", default=None)
+    a = p.parse_args()
+    if a.backend:
+        backend.set_backend(a.backend)
+    n, S, reps = (10_000, 5, 2) if a.quick else (a.chains, a.steps, a.repeats)
+    R = 4
+    target = polygon_blobs(8, 2.0, 0.2)
+    rng = backend.rng(0)
+    x = target.sample(n, rng)
+    xR = target.sample(R * n, rng)
+    betas = [1.0, 0.5, 0.25, 0.125]
+    t = {
+        "log_prob": best_time(lambda: target.log_prob(x), reps * 4),
+        "score": best_time(lambda: target.score(x), reps * 4),
+        "log_prob on R n": best_time(lambda: target.log_prob(xR), reps),
+        "MH step": best_time(lambda: metropolis_hastings(target.log_prob, x, S, 0.5, rng, thin=S), reps) / S,
+        "ULA step": best_time(lambda: langevin(target.score, x, S, 0.01, rng, thin=S), reps) / S,
+        "MALA step": best_time(lambda: mala(target.log_prob, target.score, x, S, 0.05, rng, thin=S), reps) / S,
+        f"RepEx step (R={R})": best_time(lambda: replica_exchange(target.log_prob, x, betas, S, 0.5, rng, thin=S),
+                                         reps) / S,
+    }
+    print(f"backend {backend.get_backend()}, polygon_blobs(8), {n} chains, d = 2, {S} steps per run, best of {reps}\n")
+    print("| operation | ns per chain-step | ratio | target |")
+    print("| --- | ---: | ---: | ---: |")
+    ratios = {
+        "MH step": (t["MH step"] / t["log_prob"], "MH / log_prob", 1.5),
+        "ULA step": (t["ULA step"] / t["score"], "ULA / score", 1.3),
+        "MALA step": (t["MALA step"] / (t["log_prob"] + t["score"]), "MALA / (log_prob + score)", 1.5),
+        f"RepEx step (R={R})": (t[f"RepEx step (R={R})"] / t["log_prob on R n"], "RepEx / log_prob(R n)", None),
+    }
+    for name, sec in t.items():
+        chains = R * n if name in ("log_prob on R n", f"RepEx step (R={R})") else n
+        r = ratios.get(name)
+        ratio = f"{r[0]:.2f} ({r[1]})" if r else ""
+        target_s = f"<= {r[2]}" if r and r[2] else ""
+        print(f"| {name} | {1e9 * sec / chains:.1f} | {ratio} | {target_s} |")
+
+
+if __name__ == "__main__":
+    main()
