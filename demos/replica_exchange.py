@@ -43,7 +43,8 @@ occ_mh = mode_occupancy(mh.samples[half:].reshape(-1, 2), target.means, weights)
 occ_rex = mode_occupancy(rex.samples[half:].reshape(-1, 2), target.means, weights)
 swap = backend.to_numpy(rex.swap_rate)
 acc = backend.to_numpy(xp.mean(rex.accept_rate, axis=1))
-print(f"plain MH (step {STEP}): acceptance {float(xp.mean(mh.accept_rate)):.2f}, occupancy TV {occ_mh.total_variation:.3f}")
+print(f"plain MH (step {STEP}): acceptance {float(xp.mean(mh.accept_rate)):.2f}, "
+      f"occupancy TV {occ_mh.total_variation:.3f}")
 print(f"replica exchange, {N_TEMPS} temperatures: occupancy TV {occ_rex.total_variation:.3f}")
 print("  betas      ", np.array2string(betas, precision=3))
 print("  acceptance ", np.array2string(acc, precision=2))
@@ -53,11 +54,13 @@ print("  weights    ", np.array2string(weights, precision=3))
 
 fig, axes = plt.subplots(2, 3, figsize=(15, 9.5))
 scatter_over_density(axes[0, 0], mh.samples[half:].reshape(-1, 2)[::5], target.log_prob,
-                     title=f"plain Metropolis, step {STEP}: stays near the start mode\noccupancy TV {occ_mh.total_variation:.2f}")
+                     title=f"plain Metropolis, step {STEP}: stays near the start mode\n"
+                           f"occupancy TV {occ_mh.total_variation:.2f}")
 scatter_over_density(axes[0, 1], rex.samples[half:].reshape(-1, 2)[::5], target.log_prob,
                      title=f"replica exchange, beta = 1 chains\noccupancy TV {occ_rex.total_variation:.3f}")
 scatter_over_density(axes[0, 2], rex.replicas[half:, -1].reshape(-1, 2)[::5], target.log_prob, color="C3",
-                     title=f"the hottest replica, beta = {BETA_MIN}: pi^beta is flat\n(its samples are not the target's)")
+                     title=f"the hottest replica, beta = {BETA_MIN}: pi^beta is flat\n"
+                           "(its samples are not the target's)")
 k = np.arange(8)
 ax = axes[1, 0]
 ax.bar(k - 0.27, weights, 0.27, color="0.6", label="true weights w_k")

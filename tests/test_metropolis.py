@@ -110,7 +110,8 @@ class ShiftedIndependence:
 @pytest.mark.parametrize("honest", [True, False])
 def test_asymmetric_proposal_needs_the_hastings_ratio(honest):
     # Target N(0, 1), proposal q = N(1, 2^2). With the Hastings ratio: mean 0, variance 1.
-    # Without it, pi(x) q(y) min(1, pi(y)/pi(x)) is reversible w.r.t. pi q, i.e. N(m/(1+s^2), s^2/(1+s^2)) = N(0.2, 0.8).
+    # Without it, pi(x) q(y) min(1, pi(y)/pi(x)) is reversible w.r.t. pi q:
+    # the chain samples N(m / (1 + s^2), s^2 / (1 + s^2)) = N(0.2, 0.8).
     m, s, n = 1.0, 2.0, 20000
     mean_ok, var_ok = (0.0, 1.0) if honest else (m / (1 + s * s), s * s / (1 + s * s))
     res = metropolis_hastings(lambda x: -0.5 * x[:, 0] ** 2, np.zeros((n, 1)), 100, 1.0, backend.rng(3),

@@ -74,6 +74,7 @@ def test_one_batched_target_call_per_step():
     (dict(betas=[1.0, 0.5, 0.0]), "betas"),
     (dict(betas=[1.0, 1.5]), "betas"),
     (dict(betas=[[1.0, 0.5]]), "betas"),
+    (dict(betas=[1.0, float("nan"), 0.5]), "betas"),
     (dict(step_size=0.0), "step_size"),
     (dict(step_size=[0.5, -0.1]), "step_size"),
     (dict(step_size=[0.5, 0.5, 0.5]), "step_size"),

@@ -11,7 +11,7 @@ Proposal contract (for a custom Q): an object with
 """
 import math
 from numbers import Integral, Real
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from minigen import backend
 from minigen.backend import xp

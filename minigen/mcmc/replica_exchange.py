@@ -2,7 +2,8 @@
 
 Run R chains on pi_beta(x) ∝ pi(x)^beta, 1 = beta_1 > ... > beta_R > 0 (flatter replicas cross barriers),
 Metropolis moves within each replica (Eq. 42 on pi^beta), and swap adjacent states (x_i, x_j) with
-    rho = min(1, pi_bi(x_j) pi_bj(x_i) / (pi_bi(x_i) pi_bj(x_j)))  =  min(1, exp((b_i - b_j)(log pi(x_j) - log pi(x_i))))
+    rho = min(1, pi_bi(x_j) pi_bj(x_i) / (pi_bi(x_i) pi_bj(x_j)))
+        = min(1, exp((b_i - b_j) (log pi(x_j) - log pi(x_i))))
 (Eq. 43), even pairs (1,2), (3,4), ... on even steps and odd pairs on odd steps.  Only beta_1 = 1 is kept.
 Notes §3.2, Eq. (43), and §6.1 (replicas of Langevin chains).  Swendsen & Wang 1986; Geyer 1991.
 """
@@ -28,11 +29,13 @@ class ReplicaResult(NamedTuple):
 
 
 def check_betas(betas):
-    """Inverse temperatures: 1-D, betas[0] == 1, strictly decreasing, all > 0."""
+    """Inverse temperatures: 1-D, betas[0] == 1, strictly decreasing, all > 0 -> list of floats."""
     b = backend.to_numpy(backend.asarray(betas, "betas"))
-    if b.ndim != 1 or b.size < 1 or b[0] != 1.0 or not (b[-1] > 0) or any(b[1:] >= b[:-1]):
-        raise ValueError(f"betas must be strictly decreasing in (0, 1] with betas[0] = 1; got betas={b.tolist()}")
-    return [float(v) for v in b]
+    vals = [float(v) for v in b.ravel()]
+    if b.ndim != 1 or not vals or vals[0] != 1.0 or not all(0.0 < v <= 1.0 for v in vals) \
+            or any(lo >= hi for hi, lo in zip(vals, vals[1:])):
+        raise ValueError(f"betas must be strictly decreasing in (0, 1] with betas[0] = 1; got betas={vals}")
+    return vals
 
 
 def _swap_plan(betas, parity, dtype):
@@ -69,7 +72,7 @@ def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, retur
     steps = check_steps(step_size, R)
     beta_rows = xp.repeat(xp.asarray(betas, dtype=x.dtype), n)                # (R n,): beta of every row
     step_rows = xp.repeat(xp.asarray(steps, dtype=x.dtype), n)[:, None]       # (R n, 1)
-    X = xp.concatenate([x] * R, axis=0)                                       # (R n, d): replica r = rows r n ... (r+1) n - 1
+    X = xp.concatenate([x] * R, axis=0)                                       # (R n, d): replica r in rows r n + [0, n)
     lp = checked_call(log_prob, X, "log_prob", (R * n,))                      # log pi (not tempered), cached
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
     every = xp.empty((n_steps // thin, R, n, d), dtype=x.dtype) if return_all else None
