@@ -89,9 +89,9 @@ ax_p.set(xlabel="state x", ylabel="p_k(x)", ylim=(0, 0.2),
                f"lines: exact matrix power (Eq. 39); dots: {N_CHAINS} Metropolis chains")
 ax_p.legend(fontsize=8)
 ax_p.title.set_fontsize(10)
-ax_tv.title.set_fontsize(10)
 ax_tv.set(xlabel="step k", ylabel="total variation to pi", ylim=(1e-6, 1.5),
           title="TV(p_k, pi) -> 0 geometrically, at rate |lambda_2| of P\n"
                  "(narrow steps cross the valley between the bumps slowly)")
 ax_tv.legend(fontsize=8)
+ax_tv.title.set_fontsize(10)
 save(fig, "markov_chain_convergence", args)

@@ -45,12 +45,12 @@ for h in STEP_SIZES:
     acc.append(a), tv.append(t), modes.append(m)
     print(f"step {h:7.3f}: acceptance {a:.3f}, occupancy TV {t:.3f}, modes with > 1% of samples {m}/8")
 
-fig, axes = plt.subplots(2, 2, figsize=(10, 10))
+fig, axes = plt.subplots(2, 2, figsize=(11, 10.5))
 for ax, h in zip(axes.flat[:3], SHOWN):
     res, a, t, m = run(h, thin=1)
     scatter_over_density(ax, res.samples[N_STEPS // 2:].reshape(-1, 2)[::7], target.log_prob,
                          title=f"step size {h}: acceptance {a:.3f} (~{a * N_STEPS:.0f} moves/chain)\n"
-                               f"occupancy TV {t:.2f}, {m}/8 modes hold > 1%; black: one chain")
+                               f"occupancy TV {t:.2f}, {m}/8 modes > 1%, black: 1 chain")
     trajectories(ax, res.samples[:, :1], max_paths=1, color="k", alpha=0.6, lw=0.5)
 ax = axes[1, 1]
 ax.semilogx(STEP_SIZES, acc, "o-", label="acceptance rate")
