@@ -31,7 +31,7 @@ def _noisy_log_prob(y, sigma):
 @pytest.mark.parametrize("sigma", [0.05, 0.3, 1.0, 4.0])
 def test_tweedie_with_the_exact_noisy_score_is_the_posterior_mean(sigma):
     y = backend.to_numpy(MIX.sample(500, backend.rng(0))) + sigma * np.random.default_rng(1).standard_normal((500, 2))
-    score = lambda z: autograd.grad(_noisy_log_prob)(backend.to_numpy(z), sigma)   # independent score by autograd
+    score = lambda z: backend.asarray(autograd.grad(_noisy_log_prob)(backend.to_numpy(z), sigma))   # by autograd
     np.testing.assert_allclose(backend.to_numpy(tweedie_denoise(score, y, sigma)),
                                backend.to_numpy(MIX.posterior_mean(y, sigma)), rtol=0, atol=1e-8)
 
@@ -51,7 +51,7 @@ def test_posterior_mean_is_a_conditional_expectation():
 @pytest.mark.parametrize("t", [0.01, 0.2, 1.0, 3.0])
 def test_score_from_the_exact_denoiser_is_the_score_of_the_ou_marginal(t):
     # Eq. (140) rescaling + Tweedie vs the closed-form marginal of Eq. (130)
-    x = backend.to_numpy(MIX.ou_marginal(t).sample(300, backend.rng(4)))
+    x = MIX.ou_marginal(t).sample(300, backend.rng(4))
     score = score_from_denoiser(lambda y, s: MIX.posterior_mean(y, s))
     np.testing.assert_allclose(backend.to_numpy(score(x, t)), backend.to_numpy(MIX.ou_marginal(t).score(x)),
                                rtol=1e-7, atol=1e-8)

@@ -61,7 +61,7 @@ class Denoiser:
         """D in standardized units: u (n, d), sigma (1, 1) or (n, 1) array -> (n, d)."""
         c_skip, c_out, c_in, _ = _preconditioning(sigma)
         lo, hi = self.sigma_range
-        c_noise = _preconditioning(xp.clip(sigma, lo, hi))[3] * xp.ones((u.shape[0], 1))
+        c_noise = _preconditioning(xp.clip(sigma, lo, hi))[3] * xp.ones((u.shape[0], 1), dtype=u.dtype)
         F = nn.mlp(self.params, xp.concatenate([c_in * u, c_noise], axis=1), self.activation)
         return c_skip * u + c_out * F
 
@@ -71,7 +71,7 @@ class Denoiser:
             raise ValueError(f"sigma must be > 0; got {sigma}")
         y = backend.as_points(y, "y", self.mean.shape[0])
         u = (y - self.mean) / self.scale
-        sigma_u = xp.full((1, 1), float(sigma) / self.scale)              # noise level in standardized units
+        sigma_u = xp.full((1, 1), float(sigma) / self.scale, dtype=u.dtype)   # noise in standardized units
         return self.mean + self.scale * self.standardized(u, sigma_u)
 
 
@@ -126,6 +126,6 @@ def score_from_denoiser(denoiser):
     """
     def score(x, t):
         sigma_t, e_t = sigma_of_t(t), math.exp(t)
-        x_sigma = e_t * x                                                        # Eq. (140) rescaling
+        x_sigma = e_t * backend.as_points(x, "x")                                                        # Eq. (140) rescaling
         return e_t * (denoiser(x_sigma, sigma_t) - x_sigma) / sigma_t ** 2       # Eq. (146) then chain rule
     return score
