@@ -22,12 +22,13 @@ H = 0.004                       # Langevin step (stable for BETA |U''| h < 2 on 
 N_CHAINS = 2000
 N_STEPS = 5000                  # = 20 time units
 BIAS_STEPS = np.array([0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0])    # step sizes for the ULA vs MALA panel
+BIAS_TIME = 40.0                # run length (time units) of each ULA / MALA chain on N(0, 1)
 
 args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
 
 if args.quick:
-    N_CHAINS, N_STEPS, BIAS_STEPS = 200, 300, np.array([0.1, 0.5, 1.0])
+    N_CHAINS, N_STEPS, BIAS_STEPS, BIAS_TIME = 200, 300, np.array([0.2, 1.0]), 10.0
 
 
 def energy(x):
@@ -62,7 +63,7 @@ g_rng = backend.rng(args.seed + 1)
 z0 = xp.zeros((N_CHAINS * 5, 1))
 v_ula, v_mala = [], []
 for h in BIAS_STEPS:
-    n = int(40 / h) + 20
+    n = int(BIAS_TIME / h) + 20
     v_ula.append(float(xp.var(langevin(lambda x: -x, z0, n, float(h), g_rng, thin=n).final)))
     v_mala.append(float(xp.var(mala(lambda x: -0.5 * x[:, 0] ** 2, lambda x: -x, z0, n, float(h), g_rng,
                                     thin=n).final)))
