@@ -18,7 +18,7 @@ from minigen.plotting import demo_args, save
 
 THETAS = [-2.0, -1.5, -1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0]
 N = 1000                  # samples of each law
-N_STEPS = 400             # training steps of each discriminator / critic
+N_STEPS = 300             # training steps of each discriminator / critic
 
 args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,7 +35,7 @@ def segment(theta):
 js_hat, w1_hat = [], []
 for theta in thetas:
     p0, pt = segment(0.0), segment(theta)
-    D = fit_discriminator(p0, pt, rng, n_steps=steps, hidden=(16,))
+    D = fit_discriminator(p0, pt, rng, n_steps=steps, hidden=(16,), lr=3e-2)
     js_hat.append(0.5 * (value_function(D(p0), D(pt)) + math.log(4)))          # Eq. (53) solved for JS
     w1_hat.append(fit_critic(p0, pt, rng, n_steps=steps, hidden=(32,))[1])    # Eq. (62)
     print(f"theta = {theta:+.2f}: JS estimate {js_hat[-1]:.3f} (exact {0 if theta == 0 else math.log(2):.3f}), "

@@ -92,22 +92,25 @@ def test_lemma1_trained_discriminator_matches_optimal():
     n = 20_000
     x_data = rng.standard_normal((n, 1))                      # p_data = N(0, 1)
     x_g = 1.5 + 0.8 * rng.standard_normal((n, 1))             # G fixed: p_G = N(1.5, 0.8^2)
-    D = gan.fit_discriminator(x_data, x_g, rng, n_steps=800, hidden=(32, 32))
+    D = gan.fit_discriminator(x_data, x_g, rng, n_steps=400, hidden=(32,), lr=1e-2)
     grid = np.linspace(-1.5, 3.0, 46)
     d_star = _normal_pdf(grid, 0, 1) / (_normal_pdf(grid, 0, 1) + _normal_pdf(grid, 1.5, 0.8))
     d_hat = backend.to_numpy(D(xp.asarray(grid[:, None])))
-    assert np.max(np.abs(d_hat - d_star)) < 0.06
+    assert np.max(np.abs(d_hat - d_star)) < 0.05       # finite-sample + optimization error
 
 
 def test_footnote48_js_estimate_is_flat_at_log2():
     rng = backend.rng(4)
     n = 2000
-    for theta in (0.5, 1.5):
+    for theta in (0.0, 0.25, 0.5, 1.5):
         p0 = xp.concatenate([xp.zeros((n, 1)), rng.random((n, 1))], axis=1)            # (0, U[0, 1])
         pt = xp.concatenate([theta + xp.zeros((n, 1)), rng.random((n, 1))], axis=1)    # (theta, U[0, 1])
-        D = gan.fit_discriminator(p0, pt, rng, n_steps=300, hidden=(16,))
+        D = gan.fit_discriminator(p0, pt, rng, n_steps=200, hidden=(16,), lr=3e-2)
         js = 0.5 * (gan.value_function(D(p0), D(pt)) + math.log(4))                   # Eq. (53) solved for JS
-        assert js > 0.9 * math.log(2) and js <= math.log(2) + 1e-9
+        if theta == 0.0:
+            assert abs(js) < 0.05                        # same law: JS = 0 (up to overfitting 2000 points)
+        else:
+            assert 0.9 * math.log(2) < js <= math.log(2) + 1e-9       # disjoint supports: JS = log 2
 
 
 def test_train_gan_runs_and_keeps_history():

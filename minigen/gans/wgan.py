@@ -62,7 +62,7 @@ def fit_critic(x_p, x_q, rng, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01,
     x_p, x_q = backend.as_points(x_p, "x_p"), backend.as_points(x_q, "x_q", x_p.shape[1])
     n_steps = common.check_int(n_steps, "n_steps")
     lam = common.check_positive(lam, "lam") if lipschitz == "gp" else 0.0
-    params = nn.init_mlp([x_p.shape[1], *hidden, 1], rng)
+    params = nn.init_mlp([x_p.shape[1], *hidden, 1], rng, final_scale=0.0)   # f = 0: see train_wgan
     if lipschitz == "clip":
         params = clip_weights(params, common.check_positive(clip, "clip"))
     loss = autograd.value_and_grad(critic_loss)
@@ -106,7 +106,10 @@ def train_wgan(data, rng, lipschitz="gp", n_steps=2000, n_critic=5, lam=10.0, cl
     x, mean, s = common.scale_data(data, batch_size)
     d = x.shape[1]
     g_params = nn.init_mlp([latent_dim, *hidden, d], rng)
-    f_params = nn.init_mlp([d, *hidden, 1], rng)
+    # the critic starts as f = 0: there ||grad f|| = 0 and the penalty has no gradient, so the W1 term
+    # picks the sign of f's slope first; from a random start the penalty can lock f into the wrong
+    # sign (slope -1 is as 'Lipschitz' as +1, and flipping crosses slope 0 where the penalty is lam)
+    f_params = nn.init_mlp([d, *hidden, 1], rng, final_scale=0.0)
     if clip is not None:
         f_params = clip_weights(f_params, clip)
 
