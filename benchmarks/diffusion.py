@@ -28,7 +28,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
-    n_points, n_steps = (10_000, 3) if args.quick else (100_000, 20)
+    n_points, n_steps = (10_000, 3) if args.quick else (100_000, 10)
     train_kw = {"n_steps": 200} if args.quick else {}
     target = polygon_blobs(8, 2.0, 0.2)
     data = target.sample(20_000, backend.rng(0))

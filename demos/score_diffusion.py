@@ -12,7 +12,7 @@ from minigen import backend
 from minigen.distributions import polygon_blobs
 from minigen.diffusion.reverse import reverse_sde, time_grid
 from minigen.diffusion.tweedie import score_from_denoiser, train_denoiser
-from minigen.metrics import mode_occupancy, sliced_wasserstein
+from minigen.metrics import high_quality_fraction, mode_occupancy, sliced_wasserstein
 from minigen.plotting import demo_args, save, scatter_over_density
 
 TARGET = polygon_blobs(8, 2.0, 0.2)
@@ -40,21 +40,26 @@ floor = np.mean([sw(refs[k], refs[k + 5]) for k in range(5)])
 print(f"sliced W2 between two true samples of {N_GEN} points (floor, mean of 5): {floor:.4f}")
 
 fig, axes = plt.subplots(1, 4, figsize=(17, 4.3))
-scatter_over_density(axes[0], data[:N_GEN], TARGET.log_prob, title=f"training data ({N_DATA} points)", color="0.3")
+scatter_over_density(axes[0], data[:N_GEN], TARGET.log_prob, color="0.3",
+                     title=f"training data\n({N_GEN} of the {N_DATA} points shown)")
 for ax, (name, x), c in zip(axes[1:3], samples.items(), ("C1", "C2")):
     ratio = np.mean([sw(x, r) for r in refs]) / floor
     freq, tv = mode_occupancy(x, TARGET.means)
+    hq = high_quality_fraction(x, TARGET.means, 0.2)                   # within 3 std of a mode
     scatter_over_density(ax, x, TARGET.log_prob, color=c,
-                         title=f"reverse SDE, {name}\nSW2 = {ratio:.2f} x floor, mode TV = {tv:.3f}")
+                         title=f"reverse SDE, {name}\nSW2 = {ratio:.2f} x floor, mode TV = {tv:.3f}\n"
+                               f"{100 * hq:.1f}% within 3 std of a mode")
     axes[3].plot(np.arange(1, 9), backend.to_numpy(freq), "o-", color=c, label=name)
-    print(f"{name}: sliced W2 / floor = {ratio:.2f}, mode occupancy TV = {tv:.4f}, "
+    print(f"{name}: sliced W2 / floor = {ratio:.2f}, mode occupancy TV = {tv:.4f}, within 3 std {hq:.4f}, "
           f"shares {np.round(backend.to_numpy(freq), 3)}")
+se = np.sqrt(1 / 8 * 7 / 8 / N_GEN)                                    # multinomial SE of a share
 axes[3].axhline(1 / 8, color="k", lw=1, label="true share 1/8")
+axes[3].axhspan(1 / 8 - 2 * se, 1 / 8 + 2 * se, color="0.8", label="± 2 SE (sampling noise)")
 axes[3].set_ylim(0, 0.25)
 axes[3].set_xlabel("mode k")
 axes[3].set_ylabel("fraction of samples nearest to mode k")
 axes[3].set_title(f"mode occupancy ({N_GEN} samples)", fontsize=10)
 axes[3].legend(fontsize=8)
-fig.suptitle(f"score diffusion: denoiser → score (Eq. 140, 146) → reverse SDE (Eq. 135), {N_STEPS} steps", fontsize=11)
+fig.suptitle(f"score diffusion: denoiser → score (Eq. 140, 146) → reverse SDE (Eq. 135), {N_STEPS} steps", fontsize=11, y=1.06)
 fig.tight_layout()
 save(fig, "score_diffusion", args)
