@@ -59,11 +59,11 @@ def main():
     for label, score in (("exact mixture score", exact), ("learned score", learned)):
         _, wall, cpu = timed(lambda: score(x_T, 1.0))
         rows.append((f"{label}: one evaluation, {n_points:.0e} points", wall, cpu,
-                     f"{wall / n_points * 1e9:.0f} ns per point"))
+                     f"{wall / n_points * 1e9:.0f} ns (CPU {cpu / n_points * 1e9:.0f} ns) per point"))
         for alpha, method in ((1.0, "euler"), (0.0, "heun")):
             _, wall, cpu = timed(lambda: reverse_sde(score, x_T, times, backend.rng(7), alpha=alpha, method=method))
             rows.append((f"{label}: reverse_sde alpha={alpha:g} {method}, {n_steps} steps x {n_points:.0e} points",
-                         wall, cpu, f"{wall / per * 1e9:.0f} ns per step per point"))
+                         wall, cpu, f"{wall / per * 1e9:.0f} ns (CPU {cpu / per * 1e9:.0f} ns) per step per point"))
 
     print(f"backend: {backend.get_backend()}")
     print("| task | wall s | CPU s | figure |")
