@@ -46,13 +46,13 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
 scatter_over_density(axes[0], flow.sample(3000, rng), target.log_prob,
                      title="samples: base N(0, I_4) pushed by leapfrog, keep q\n(grey: true density)")
 paths = backend.to_numpy(flow.trajectory(rng.standard_normal((N_PATHS, 4))))     # (steps + 1, n, 4)
-std, mean = backend.to_numpy(flow.std), backend.to_numpy(flow.mean)
+scatter_over_density(axes[1], fresh[:1], target.log_prob, s=0)
 for i in range(N_PATHS):
-    q = paths[:, i, :2] * std + mean            # standardized q shown in data units (before the last actnorm)
+    q = paths[:, i, :2]                         # position after each leapfrog step, in data units
     axes[1].plot(q[:, 0], q[:, 1], "-", color=f"C{i % 10}", lw=1)
     axes[1].plot(q[0, 0], q[0, 1], "o", color=f"C{i % 10}", ms=3)
     axes[1].plot(q[-1, 0], q[-1, 1], "*", color=f"C{i % 10}", ms=7)
-axes[1].set(aspect="equal", xlabel="q_1", ylabel="q_2",
+axes[1].set(xlabel="q_1", ylabel="q_2",
             title=f"position q along the learned dynamics (o start, * end)\n"
                   f"volume preserved: max |det J - 1| = {max_dev:.0e}")
 bins = np.linspace(np.percentile(true_ll, 0.5) - 1, true_ll.max() + 0.5, 60)

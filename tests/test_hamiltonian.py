@@ -86,7 +86,7 @@ def test_flow_inverse_and_log_det_against_autograd():
         assert abs(np.linalg.slogdet(J)[1] - ld_row) < 1e-9        # only the two actnorms contribute
 
 
-def _exact_log_marginal(flow, x, half_width=12.0, n=4001):
+def _exact_log_marginal(flow, x, half_width=12.0, n=2001):
     """log p(x) = log int p(x, p) dp by the trapezoid rule over p (d = 1)."""
     g = np.linspace(-half_width, half_width, n)
     lj = flow.log_joint(np.repeat(x, n, axis=0), g[:, None])
@@ -96,7 +96,7 @@ def _exact_log_marginal(flow, x, half_width=12.0, n=4001):
 
 def test_joint_density_integrates_to_one():
     flow = _random_flow(1, seed=4)
-    g = np.linspace(-14, 14, 701)
+    g = np.linspace(-12, 12, 401)
     Q, P = np.meshgrid(g, g)
     lj = flow.log_joint(Q.reshape(-1, 1), P.reshape(-1, 1))
     assert abs(np.exp(lj).sum() * (g[1] - g[0]) ** 2 - 1.0) < 0.01
@@ -105,19 +105,19 @@ def test_joint_density_integrates_to_one():
 def test_elbo_below_exact_log_likelihood_and_iwae_tightens():
     flow = _random_flow(1, seed=5, scale=0.3)
     rng = backend.rng(6)
-    for x0 in (-1.0, 0.2, 1.5):
+    for x0 in (-1.0, 1.5):
         x = np.array([[x0]])
         exact = _exact_log_marginal(flow, x)
-        reps = np.repeat(x, 4000, axis=0)                            # 4000 independent estimates
+        reps = np.repeat(x, 1000, axis=0)                            # 1000 independent estimates
         means = []
-        for S in (1, 8, 64):
+        for S in (1, 8, 32):
             b = flow.elbo(reps, rng, n_samples=S)
             se = b.std() / np.sqrt(b.size)                           # SE of the Monte-Carlo mean
             assert b.mean() <= exact + 5 * se, (x0, S, b.mean(), exact)
             means.append((b.mean(), se))
-        (m1, s1), (m8, s8), (m64, s64) = means
-        assert m1 < m8 - 5 * np.hypot(s1, s8) and m8 < m64 - 5 * np.hypot(s8, s64)
-        assert exact - m64 < 0.5 * (exact - m1)                      # most of the gap closes by S = 64
+        (m1, s1), (m8, s8), (m32, s32) = means
+        assert m1 < m8 - 5 * np.hypot(s1, s8) and m8 < m32 - 5 * np.hypot(s8, s32)
+        assert exact - m32 < 0.5 * (exact - m1)                      # most of the gap closes by S = 32
 
 
 def test_bad_input():

@@ -135,15 +135,19 @@ class HamiltonianFlow:
         return (x, y[:, self.dim:]) if return_momentum else x
 
     def trajectory(self, u):
-        """Phase points after every leapfrog step from latent u (n, 2d): (n_blocks * n_leapfrog + 1, n, 2d),
-        in standardized coordinates (before the last actnorm)."""
+        """Phase points after every leapfrog step from latent u (n, 2d): (n_blocks * n_leapfrog + 1, n, 2d).
+
+        Each state is shown through the last actnorm and the de-standardization (a fixed affine map per
+        coordinate), so the last state is the sample (q in data units, p) and the path is the dynamics'."""
         y = self._act.inverse(backend.as_points(u, "u", 2 * self.dim), self.params["pre"])[0]
         q, p, path = y[:, :self.dim], y[:, self.dim:], [y]
         for grad_V, grad_K in self._blocks(self.params):
             for _ in range(self.n_leapfrog):
                 q, p = leapfrog(q, p, grad_V, grad_K, self.step_size, 1)
                 path.append(xp.concatenate([q, p], axis=1))
-        return xp.stack(path, axis=0)
+        shown = [self._act.inverse(y, self.params["post"])[0] for y in path]
+        return xp.stack([xp.concatenate([y[:, :self.dim] * self.std + self.mean, y[:, self.dim:]], axis=1)
+                         for y in shown], axis=0)
 
 
 def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
