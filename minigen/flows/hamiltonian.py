@@ -151,7 +151,7 @@ class HamiltonianFlow:
 
 
 def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
-                           n_steps=1500, batch_size=256, lr=3e-3, init_scale=1.0, quadratic_kinetic=True,
+                           n_steps=1500, batch_size=256, lr=1e-2, init_scale=1.0, quadratic_kinetic=True,
                            callback=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
