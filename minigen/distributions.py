@@ -54,6 +54,7 @@ class GaussianMixture:
 
     def score(self, x):
         """grad_x log p(x) = sum_k r_k(x) (mu_k - x) / s_k^2: (n, d), written out (no autograd)."""
+        x = backend.as_points(x, "x", self.dim)
         r = self.responsibilities(x) / self.stds ** 2                        # (n, K): r_k / s_k^2
         return r @ self.means - x * xp.sum(r, axis=1, keepdims=True)
 
