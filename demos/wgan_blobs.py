@@ -16,7 +16,7 @@ from minigen.plotting import demo_args, save, scatter_over_density
 N_MODES, RADIUS, STD = 8, 2.0, 0.2
 N_DATA = 5000
 CLIP = 0.01              # Arjovsky et al.'s clipping box
-LAMBDA = 10.0            # Gulrajani et al.'s penalty weight
+LAMBDA = 0.1             # penalty weight (Gulrajani et al.'s value for 2D toy data)
 
 args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
