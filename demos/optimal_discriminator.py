@@ -32,7 +32,7 @@ def value_quadrature(mu):
     t = np.linspace(-12, 12, 20001)
     p, q = normal_pdf(t, 0, 1), normal_pdf(t, mu, 1)
     d = backend.to_numpy(optimal_discriminator(backend.asarray(p), backend.asarray(q)))
-    return np.trapezoid(p * np.log(d) + q * np.log(1 - d), t)
+    return np.trapezoid(p * np.log(np.clip(d, 1e-300, 1)) + q * np.log(np.clip(1 - d, 1e-300, 1)), t)
 
 
 rng = backend.rng(args.seed)
