@@ -14,6 +14,7 @@ with device arrays; host arrays keep autograd's own. It works for any module sha
 the tests prove it with a CPU stand-in for CuPy.
 """
 import math
+import operator
 
 import autograd.numpy as anp
 import autograd.numpy.numpy_vjps as host_vjps
@@ -25,7 +26,7 @@ from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval
 from autograd.util import func
 
-from minigen.backend import Backend, DtypeGenerator, Namespace, float_creators
+from minigen.backend import Backend, DtypeGenerator, device_namespace
 
 _MODULE_OF = {}     # device array type -> its array module (cupy, or the tests' stand-in)
 
@@ -41,7 +42,7 @@ def make_backend(module, dtype="float64", name=None):
             _MODULE_OF[t] = module
             ArrayBox.register(t)
             type(f"{name}VSpace", (_DeviceVSpace,), {"module": module}).register(t)
-    return Backend(name, _namespace(module, dtype, name),
+    return Backend(name, device_namespace(module, dtype, name),
                    lambda seed=None: DtypeGenerator(module.random.default_rng(seed), dtype),
                    module.asnumpy, types, dtype)
 
@@ -69,52 +70,8 @@ class _DeviceVSpace(VSpace):
             v[idx] = 1
             yield v
 
-    def randn(self):
-        return self.module.asarray(onp.random.randn(*self.shape)).astype(self.dtype)
-
     def _inner_prod(self, x, y):
         return (x * y).sum()
-
-
-# ----- the namespace xp -------------------------------------------------------------------------
-
-def _namespace(module, dtype, name):
-    """autograd.numpy, with device-array creation and a guard against host arrays in every call."""
-    def guarded(base, prefix):
-        return {k: _guard(prefix + k, f, name) for k, f in vars(base).items()
-                if callable(f) and not isinstance(f, type) and not k.startswith("_")}
-    ns = Namespace(anp, guarded(anp, ""))
-    ns.__dict__.update(float_creators(module, dtype))
-    ns.linalg = Namespace(anp.linalg, guarded(anp.linalg, "linalg."))
-    ns.random = _NoGlobalRandom()
-    return ns
-
-
-def _is_host(a):
-    return type(a) is onp.ndarray and a.ndim > 0
-
-
-def _guard(name, f, backend):
-    """f, refusing host numpy arrays: on a device backend they are a leak from the host."""
-    def checked(*args, **kwargs):
-        for i, a in enumerate(args):
-            if _is_host(a) or (type(a) in (list, tuple) and any(_is_host(v) for v in a)):
-                raise TypeError(f"xp.{name}: argument {i} is a host numpy.ndarray but the active backend "
-                                f"is {backend!r}: arrays of two backends cannot meet in one call "
-                                "(move it with minigen.backend.asarray)")
-        for k, a in kwargs.items():
-            if _is_host(a):
-                raise TypeError(f"xp.{name}: argument {k}= is a host numpy.ndarray but the active "
-                                f"backend is {backend!r} (move it with minigen.backend.asarray)")
-        return f(*args, **kwargs)
-    checked.__name__, checked.__doc__ = name, f.__doc__
-    return checked
-
-
-class _NoGlobalRandom:
-    def __getattr__(self, attr):
-        raise AttributeError(f"xp.random.{attr}: minigen has no global random state; "
-                             "draw from rng = minigen.backend.rng(seed)")
 
 
 # ----- VJPs that stay on the device ---------------------------------------------------------------
@@ -144,10 +101,7 @@ def _sum_vjp(ans, x, axis=None, **kw):
 
 
 def _mean_vjp(ans, x, axis=None, **kw):
-    def vjp(g):
-        g, n = _spread(g, x, axis)
-        return g / n
-    return vjp
+    return lambda g: operator.truediv(*_spread(g, x, axis))
 
 
 def _var_vjp(ans, x, axis=None, ddof=0, **kw):
@@ -158,10 +112,7 @@ def _var_vjp(ans, x, axis=None, ddof=0, **kw):
 
 
 def _std_vjp(ans, x, axis=None, ddof=0, **kw):
-    def vjp(g):
-        g, n = _spread(g / ans, x, axis)
-        return g * (x - anp.mean(x, axis=axis, keepdims=True)) / (n - ddof)
-    return vjp
+    return lambda g: _var_vjp(ans ** 2, x, axis, ddof)(g / (2.0 * ans))
 
 
 def _prod_vjp(ans, x, axis=None, **kw):
@@ -229,8 +180,9 @@ def _einsum_vjp(argnum, ans, operands, kwargs):
     def vjp(g):
         ins, ops = [out_subs] + other_subs, [g] + list(others)
         if summed_alone:        # indices summed in x only: contract against ones, on the device
+            ones = _MODULE_OF[type(getval(ans))].ones(tuple(anp.shape(x)[i] for i in summed_alone), ans.dtype)
             ins.append("".join(wrt[i] for i in summed_alone))
-            ops.append(_MODULE_OF[type(getval(ans))].ones(tuple(anp.shape(x)[i] for i in summed_alone), dtype=ans.dtype))
+            ops.append(ones)
         return host_vjps.unbroadcast(anp.einsum(",".join(ins) + "->" + wrt, *ops), meta)
     return vjp
 
@@ -266,6 +218,7 @@ def _install_vjps():
     _on_device(anp._original_where, None, _where_vjp(0), _where_vjp(1))
     _on_device(anp.dot, _dot_vjp(0), _dot_vjp(1))
     _on_device(anp.einsum, _einsum_vjp, argnum_form=True)
+    # CuPy reads reshape's order as a string, and autograd's VJPs pass order=None
     _on_device(anp.reshape, lambda ans, x, *a, **k: lambda g: anp.reshape(g, anp.shape(x)))
     _on_device(anp.ravel, lambda ans, x, *a, **k: lambda g: anp.reshape(g, anp.shape(x)))
     _on_device(func(ArrayBox.__getitem__), lambda ans, A, idx: lambda g: _untake(g, idx, vspace(A)))

@@ -79,6 +79,42 @@ def float_creators(module, default):
     )
 
 
+def device_namespace(module, dtype, name):
+    """``xp`` of a device backend: autograd.numpy (which dispatches to ``module``), with arrays created on
+    the device in ``dtype``, and every function refusing host arrays by name (arrays of two backends
+    cannot meet in one call; on the device a host array is a leak)."""
+    def guard(fname, f):
+        def checked(*args, **kwargs):
+            for i, a in [*enumerate(args), *kwargs.items()]:
+                if _is_host(a) or (type(a) in (list, tuple) and any(_is_host(v) for v in a)):
+                    raise TypeError(f"xp.{fname}: argument {i} is a host numpy.ndarray but the active backend "
+                                    f"is {name!r}; move it with minigen.backend.asarray")
+            return f(*args, **kwargs)
+        checked.__name__, checked.__doc__ = fname, f.__doc__
+        return checked
+
+    def guarded(base, prefix):
+        return {k: guard(prefix + k, f) for k, f in vars(base).items()
+                if callable(f) and not isinstance(f, type) and not k.startswith("_")}
+    ns = Namespace(anp, guarded(anp, ""))
+    ns.__dict__.update(float_creators(module, dtype))
+    for k in ["triu_indices", "tril_indices", "diag_indices", "indices", "tri"]:
+        setattr(ns, k, getattr(module, k))      # no array argument: NumPy would make them on the host
+    ns.linalg = Namespace(anp.linalg, guarded(anp.linalg, "linalg."))
+    ns.random = _NoGlobalRandom()
+    return ns
+
+
+def _is_host(a):
+    return type(a) is np.ndarray and a.ndim > 0
+
+
+class _NoGlobalRandom:
+    def __getattr__(self, attr):
+        raise AttributeError(f"xp.random.{attr}: minigen has no global random state; "
+                             "draw from rng = minigen.backend.rng(seed)")
+
+
 class DtypeGenerator:
     """A random generator whose floats have the backend dtype, on the backend's device.
 

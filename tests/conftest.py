@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT = os.environ.get("MINIGEN_BACKEND", "numpy")
-if _DEFAULT == "fakecupy":                  # registered below, after minigen.backend is imported
+DEFAULT_BACKEND = os.environ.get("MINIGEN_BACKEND", "numpy")
+if DEFAULT_BACKEND == "fakecupy":                  # registered below, after minigen.backend is imported
     os.environ["MINIGEN_BACKEND"] = "numpy"
 
 import fakecupy  # noqa: E402
@@ -38,7 +38,7 @@ def _cupy_usable():
 
 
 BACKENDS = ["numpy", "fakecupy"] + (["cupy"] if _cupy_usable() else [])
-backend.set_backend(_DEFAULT)
+backend.set_backend(DEFAULT_BACKEND)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -46,7 +46,7 @@ def backend_name(request):
     """The name of the active backend, set for this test and restored afterwards."""
     backend.set_backend(request.param)
     yield request.param
-    backend.set_backend(_DEFAULT)
+    backend.set_backend(DEFAULT_BACKEND)
 
 
 @pytest.fixture
