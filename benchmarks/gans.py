@@ -29,15 +29,15 @@ for name, trainer, kw, inner in runs:
     data = target.sample(5000, rng)
     defaults = {k: v.default for k, v in inspect.signature(trainer).parameters.items()}
     n_steps = 20 if args.quick else defaults["n_steps"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = trainer(data, rng, n_steps=n_steps, **kw)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     x = model.sample(5000, rng)
-    rows.append((name, n_steps, defaults[inner], dt, n_steps / dt, n_steps * defaults[inner] / dt,
+    rows.append((name, n_steps, defaults[inner], dt, cpu, n_steps / dt, n_steps * defaults[inner] / dt,
                  metrics.mode_coverage(x, target.means, 0.2), metrics.high_quality_fraction(x, target.means, 0.2)))
 
-print("| model | generator steps | adversary steps per G step | train time (s) | G steps/s | D/critic steps/s "
+print("| model | generator steps | adversary steps per G step | train time (s) | CPU time (s) | G steps/s | D/critic steps/s "
       "| modes covered | within 3 std |")
-print("|---|---|---|---|---|---|---|---|")
-for name, n, k, dt, gs, ds, cov, hq in rows:
-    print(f"| {name} | {n} | {k} | {dt:.1f} | {gs:.1f} | {ds:.1f} | {cov}/8 | {100 * hq:.1f}% |")
+print("|---|---|---|---|---|---|---|---|---|")
+for name, n, k, dt, cpu, gs, ds, cov, hq in rows:
+    print(f"| {name} | {n} | {k} | {dt:.1f} | {cpu:.1f} | {gs:.1f} | {ds:.1f} | {cov}/8 | {100 * hq:.1f}% |")
