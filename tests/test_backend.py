@@ -144,7 +144,14 @@ def _gradient_on_active_backend(params, x, idx):
     return value, grads
 
 
-def test_numpy_gradient_of_the_loss_matches_finite_differences():
+@pytest.fixture
+def on_numpy():
+    backend.set_backend("numpy")
+    yield backend.xp
+    backend.set_backend(DEFAULT_BACKEND)
+
+
+def test_numpy_gradient_of_the_loss_matches_finite_differences(on_numpy):
     params, x, idx = _problem()
     _, grads = autograd.value_and_grad(_loss)(params, x, idx)
     eps = 1e-6
