@@ -1,7 +1,5 @@
 """Oracles for WGAN: Kantorovich-Rubinstein duality (Eq. (62)) against the exact 1D W1, footnote 48,
 the gradient penalty against finite differences, clipping, and the trained model's quality (slow)."""
-import math
-
 import autograd
 import numpy as np
 import pytest
