@@ -29,16 +29,23 @@ class AffineCoupling:
         if not scale_bound > 0:
             raise ValueError(f"AffineCoupling: scale_bound={scale_bound} must be > 0")
         self.dim, self.scale_bound, self.activation = int(dim), float(scale_bound), activation
-        half = self.dim // 2
-        first, second = list(range(half)), list(range(half, self.dim))
+        half, self.flip = self.dim // 2, bool(flip)
+        first, second = slice(0, half), slice(half, self.dim)      # slices, not index lists: cheap gradients
         self.keep, self.move = (second, first) if flip else (first, second)
-        self.order = [(self.keep + self.move).index(i) for i in range(self.dim)]  # undo the split
-        sizes = [len(self.keep), *hidden, 2 * len(self.move)]
+        self.n_move = half if flip else self.dim - half
+        sizes = [self.dim - self.n_move, *hidden, 2 * self.n_move]
         self.params = nn.init_mlp(sizes, rng, final_scale=0.0)
 
     def _scale_shift(self, params, x0):
-        out = nn.mlp(params, x0, self.activation)                   # (n, 2 d_1)
-        m = len(self.move)
+        if self.activation == "relu":                               # relu as a mask product: its gradient
+            h = x0                                                  # is one multiply (maximum's is several)
+            for layer in params[:-1]:
+                h = h @ layer["W"] + layer["b"]
+                h = h * (h > 0)
+            out = h @ params[-1]["W"] + params[-1]["b"]             # (n, 2 d_1)
+        else:
+            out = nn.mlp(params, x0, self.activation)               # (n, 2 d_1)
+        m = self.n_move
         s = self.scale_bound * xp.tanh(out[:, :m] / self.scale_bound)   # bounded log-scale
         return s, out[:, m:]
 
@@ -48,7 +55,7 @@ class AffineCoupling:
         x0, x1 = x[:, self.keep], x[:, self.move]
         s, t = self._scale_shift(params, x0)
         z1 = xp.exp(s) * x1 + t                                     # Eq. (80)
-        z = xp.concatenate([x0, z1], axis=1)[:, self.order]
+        z = xp.concatenate([z1, x0] if self.flip else [x0, z1], axis=1)
         return z, xp.sum(s, axis=1)                                 # Eq. (82)
 
     def inverse(self, z, params=None):
@@ -57,7 +64,7 @@ class AffineCoupling:
         z0, z1 = z[:, self.keep], z[:, self.move]
         s, t = self._scale_shift(params, z0)
         x1 = (z1 - t) * xp.exp(-s)                                  # Eq. (81)
-        x = xp.concatenate([z0, x1], axis=1)[:, self.order]
+        x = xp.concatenate([x1, z0] if self.flip else [z0, x1], axis=1)
         return x, -xp.sum(s, axis=1)
 
 
