@@ -178,6 +178,18 @@ def test_device_gradient_equals_the_numpy_gradient(fake):
     assert_close(grads, grads_np, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("index", [lambda x: x > 0, lambda x: (xp.asarray([0, 0, 3]), 1), lambda x: [1, 1, 4],
+                                   lambda x: (slice(None), slice(1, None)), lambda x: (Ellipsis, 0)])
+def test_indexing_gradient_scatters_on_device(fake, index):
+    """The cotangent of x[idx] adds up over repeated indices (autograd's untake, by add.at on the device)."""
+    x_host = np.random.default_rng(5).normal(size=(5, 3))
+    f = lambda x: xp.sum(x[index(x)] ** 2)
+    g = autograd.grad(f)(backend.asarray(x_host))
+    assert isinstance(g, fakecupy.ndarray)
+    backend.set_backend("numpy")
+    np.testing.assert_allclose(g.get(), autograd.grad(f)(x_host), rtol=1e-12)
+
+
 def test_jacobian_and_elementwise_grad_on_device(fake):
     x = xp.asarray([0.3, -1.2, 2.0])
     f = lambda x: xp.tanh(x) * xp.sum(x)
