@@ -12,6 +12,7 @@ It mimics the behaviours of ``cupy`` that break code written for NumPy:
 The module functions used by ``minigen._cupy_autograd`` (creation, ``random.default_rng``,
 ``add.at``, ``asnumpy``) are provided; any other NumPy function is reachable as ``fakecupy.name``.
 """
+import sys
 import types
 
 import numpy as np
@@ -228,12 +229,12 @@ def asnumpy(a):
 
 
 def get_array_module(*args):
-    return __import__(__name__) if any(type(a) is ndarray for a in args) else np
+    return sys.modules[__name__] if any(type(a) is ndarray for a in args) else np
 
 
 def _creator(f):
     def create(*args, **kwargs):
-        return ndarray(f(*args, **kwargs))
+        return _call(f, args, kwargs, f.__name__)
     create.__name__ = f.__name__
     return create
 
