@@ -2,7 +2,8 @@
 
 A step should cost about one call of the target: MH <= 1.5 x log_prob, ULA <= 1.3 x score,
 MALA <= 1.5 x (log_prob + score), replica exchange (R temperatures) ~ MH on R n chains.
-Each sampler runs n_steps steps with thin = n_steps (one stored snapshot); a time is the best of `--repeats`.
+Each sampler runs n_steps steps with thin = n_steps (one stored snapshot); a time is the best of `--repeats`
+(process CPU time on NumPy, so run it with OPENBLAS_NUM_THREADS=1; wall-clock time on CuPy).
 
     python benchmarks/samplers.py [--quick] [--chains N] [--steps S] [--backend numpy|cupy]
 """
@@ -22,16 +23,28 @@ def sync():
         cupy.cuda.Device().synchronize()
 
 
+def clock():
+    """CPU time of this process on NumPy (robust on a shared machine; run with OPENBLAS_NUM_THREADS=1),
+    wall-clock time on CuPy (with a device synchronization around each run)."""
+    return time.perf_counter() if backend.get_backend() == "cupy" else time.process_time()
+
+
 def best_time(f, repeats):
     f()
     sync()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         f()
         sync()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return min(times)
+
+
+def calls(f, x, S):
+    """S calls of f on x, each result dropped before the next call (as in a sampler's loop)."""
+    for _ in range(S):
+        f(x)
 
 
 def main():
@@ -52,16 +65,18 @@ def main():
     xR = target.sample(R * n, rng)
     betas = [1.0, 0.5, 0.25, 0.125]
     t = {
-        "log_prob": best_time(lambda: target.log_prob(x), reps * 4),
-        "score": best_time(lambda: target.score(x), reps * 4),
-        "log_prob on R n": best_time(lambda: target.log_prob(xR), reps),
+        "log_prob": best_time(lambda: calls(target.log_prob, x, S), reps) / S,       # S calls, like a run
+        "score": best_time(lambda: calls(target.score, x, S), reps) / S,
+        "log_prob on R n": best_time(lambda: calls(target.log_prob, xR, S), reps) / S,
         "MH step": best_time(lambda: metropolis_hastings(target.log_prob, x, S, 0.5, rng, thin=S), reps) / S,
         "ULA step": best_time(lambda: langevin(target.score, x, S, 0.01, rng, thin=S), reps) / S,
         "MALA step": best_time(lambda: mala(target.log_prob, target.score, x, S, 0.05, rng, thin=S), reps) / S,
         f"RepEx step (R={R})": best_time(lambda: replica_exchange(target.log_prob, x, betas, S, 0.5, rng, thin=S),
                                          reps) / S,
     }
-    print(f"backend {backend.get_backend()}, polygon_blobs(8), {n} chains, d = 2, {S} steps per run, best of {reps}\n")
+    clock_name = "wall-clock" if backend.get_backend() == "cupy" else "process CPU"
+    print(f"backend {backend.get_backend()}, polygon_blobs(8), {n} chains, d = 2, {S} steps per run, "
+          f"best of {reps} ({clock_name} time)\n")
     print("| operation | ns per chain-step | ratio | target |")
     print("| --- | ---: | ---: | ---: |")
     ratios = {
