@@ -55,7 +55,7 @@ ax = axes[1]
 ax.plot(fine, np.abs(fine), "k-", lw=1.2, label="exact W1 = |theta|")
 ax.plot(thetas, w1_hat, "o", color="C2", label="E f(p_0) - E f(p_theta), critic trained (GP)")
 ax.set_xlabel("theta")
-ax.set_title("Wasserstein-1: continuous, slope +-1 everywhere", fontsize=10)
+ax.set_title("Wasserstein-1: continuous, slope +-1 everywhere\n(soft penalty lets f's slope reach ~1 + W1 / (2 lambda): slight overshoot)", fontsize=9)
 ax.legend(fontsize=8, loc="upper center")
 fig.suptitle("p_0 = law of (0, Z), p_theta = law of (theta, Z), Z ~ U[0, 1]  (footnote 48)", fontsize=11)
 save(fig, "js_vs_wasserstein", args)
