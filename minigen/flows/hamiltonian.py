@@ -11,18 +11,25 @@ Hamiltonian Flows, arXiv:1909.13789); Burda et al. 2016 (importance-weighted bou
 """
 import math
 
-import autograd
-
 from minigen import backend, nn
 from minigen.backend import xp
 from minigen.flows.layers import ActNorm, flatten, log_normal
 
 
-def _energy_sum(x, params):
-    return xp.sum(nn.mlp(params, x, "tanh"))
+def energy_grad(params, x):
+    """grad_x E(x) per row for the scalar MLP E = nn.mlp(params, x, "tanh"): (n, d) -> (n, d).
 
-
-_grad_mlp = autograd.grad(_energy_sum, 0)   # rows are independent: grad of the sum = per-row gradients
+    Written out by the chain rule (back through the tanh layers), so training differentiates it once,
+    instead of differentiating an autograd gradient: g_L = w_out, g_{l-1} = (g_l * (1 - h_l^2)) W_l^T.
+    """
+    hs, h = [], x
+    for layer in params[:-1]:
+        h = xp.tanh(h @ layer["W"] + layer["b"])                 # h_l: (n, H_l)
+        hs.append(h)
+    g = xp.reshape(params[-1]["W"], (1, -1))                    # dE/dh_L: (1, H_L)
+    for layer, h in zip(reversed(params[:-1]), reversed(hs)):
+        g = (g * (1.0 - h * h)) @ layer["W"].T                  # back through tanh and W_l
+    return g
 
 
 def leapfrog(q, p, grad_V, grad_K, step_size, n_steps=1):
@@ -51,7 +58,7 @@ class HamiltonianFlow:
     """
 
     def __init__(self, dim, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
-                 r_hidden=(64,), init_scale=1.0, quadratic_kinetic=True, mean=None, std=None):
+                 r_hidden=(64,), init_scale=1.0, quadratic_kinetic=True, block_scale=True, mean=None, std=None):
         if int(dim) < 1 or int(n_blocks) < 1:
             raise ValueError(f"need dim >= 1 and n_blocks >= 1; got dim={dim}, n_blocks={n_blocks}")
         if not step_size > 0:
@@ -67,21 +74,27 @@ class HamiltonianFlow:
             "K": [nn.init_mlp([d, *hidden, 1], rng, init_scale) for _ in range(int(n_blocks))],
             "pre": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
             "post": {"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)},
+            "mid": [{"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)} for _ in range(int(n_blocks) - 1)
+                    if block_scale],
             "r": nn.init_mlp([d, *r_hidden, 2 * d], rng, final_scale=0.1)}
 
     def _blocks(self, params):
         for pv, pk in zip(params["V"], params["K"]):
-            yield (lambda q, pv=pv: _grad_mlp(q, pv)), (lambda p, pk=pk: self.quadratic * p + _grad_mlp(p, pk))
+            yield (lambda q, pv=pv: energy_grad(pv, q)), (lambda p, pk=pk: self.quadratic * p + energy_grad(pk, p))
 
     def inverse(self, u, params=None):
         """Generative direction: latent u (n, 2d) -> phase point (q, p) as (n, 2d), and log|det J| (n,)."""
         params = self.params if params is None else params
         u = backend.as_points(u, "u", 2 * self.dim)
         y, log_det = self._act.inverse(u, params["pre"])
-        q, p = y[:, :self.dim], y[:, self.dim:]
-        for grad_V, grad_K in self._blocks(params):
-            q, p = leapfrog(q, p, grad_V, grad_K, self.step_size, self.n_leapfrog)   # log|det| = 0
-        y, ld = self._act.inverse(xp.concatenate([q, p], axis=1), params["post"])
+        for b, (grad_V, grad_K) in enumerate(self._blocks(params)):
+            if b > 0 and params["mid"]:                                              # scale between blocks
+                y, ld = self._act.inverse(y, params["mid"][b - 1])
+                log_det = log_det + ld
+            q, p = leapfrog(y[:, :self.dim], y[:, self.dim:], grad_V, grad_K, self.step_size,
+                            self.n_leapfrog)                                         # log|det| = 0
+            y = xp.concatenate([q, p], axis=1)
+        y, ld = self._act.inverse(y, params["post"])
         return y, log_det + ld
 
     def forward(self, y, params=None):
@@ -89,10 +102,14 @@ class HamiltonianFlow:
         params = self.params if params is None else params
         y = backend.as_points(y, "y", 2 * self.dim)
         y, log_det = self._act.forward(y, params["post"])
-        q, p = y[:, :self.dim], y[:, self.dim:]
-        for grad_V, grad_K in reversed(list(self._blocks(params))):
-            q, p = leapfrog(q, p, grad_V, grad_K, -self.step_size, self.n_leapfrog)  # exact inverse
-        u, ld = self._act.forward(xp.concatenate([q, p], axis=1), params["pre"])
+        for b, (grad_V, grad_K) in reversed(list(enumerate(self._blocks(params)))):
+            q, p = leapfrog(y[:, :self.dim], y[:, self.dim:], grad_V, grad_K, -self.step_size,
+                            self.n_leapfrog)                                         # exact inverse
+            y = xp.concatenate([q, p], axis=1)
+            if b > 0 and params["mid"]:
+                y, ld = self._act.forward(y, params["mid"][b - 1])
+                log_det = log_det + ld
+        u, ld = self._act.forward(y, params["pre"])
         return u, log_det + ld
 
     def log_joint(self, x, p, params=None):
@@ -139,20 +156,28 @@ class HamiltonianFlow:
 
         Each state is shown through the last actnorm and the de-standardization (a fixed affine map per
         coordinate), so the last state is the sample (q in data units, p) and the path is the dynamics'."""
-        y = self._act.inverse(backend.as_points(u, "u", 2 * self.dim), self.params["pre"])[0]
-        q, p, path = y[:, :self.dim], y[:, self.dim:], [y]
-        for grad_V, grad_K in self._blocks(self.params):
+        params, d = self.params, self.dim
+        y = self._act.inverse(backend.as_points(u, "u", 2 * d), params["pre"])[0]
+        states = [(0, y)]                                      # (block, phase point before the later scales)
+        for b, (grad_V, grad_K) in enumerate(self._blocks(params)):
+            if b > 0 and params["mid"]:
+                y = self._act.inverse(y, params["mid"][b - 1])[0]
             for _ in range(self.n_leapfrog):
-                q, p = leapfrog(q, p, grad_V, grad_K, self.step_size, 1)
-                path.append(xp.concatenate([q, p], axis=1))
-        shown = [self._act.inverse(y, self.params["post"])[0] for y in path]
-        return xp.stack([xp.concatenate([y[:, :self.dim] * self.std + self.mean, y[:, self.dim:]], axis=1)
-                         for y in shown], axis=0)
+                y = xp.concatenate(leapfrog(y[:, :d], y[:, d:], grad_V, grad_K, self.step_size, 1), axis=1)
+                states.append((b, y))
+
+        def shown(b, y):                                       # through the scales still to come
+            for scale in params["mid"][b:]:
+                y = self._act.inverse(y, scale)[0]
+            y = self._act.inverse(y, params["post"])[0]
+            return xp.concatenate([y[:, :d] * self.std + self.mean, y[:, d:]], axis=1)
+
+        return xp.stack([shown(b, y) for b, y in states], axis=0)
 
 
 def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
                            n_steps=1500, batch_size=256, lr=1e-2, init_scale=1.0, quadratic_kinetic=True,
-                           callback=None):
+                           block_scale=True, r_hidden=(64,), callback=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
     Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
@@ -160,8 +185,8 @@ def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, h
     x, mean, std = nn.standardize(data)
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, init_scale=init_scale,
-                           quadratic_kinetic=quadratic_kinetic, mean=mean, std=std)
+    flow = HamiltonianFlow(x.shape[1], rng, n_blocks, n_leapfrog, step_size, hidden, r_hidden, init_scale,
+                           quadratic_kinetic, block_scale, mean=mean, std=std)
     data = backend.as_points(data, "data")
 
     flat, unflatten = flatten(flow.params)
