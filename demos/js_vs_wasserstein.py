@@ -57,5 +57,5 @@ ax.plot(thetas, w1_hat, "o", color="C2", label="E f(p_0) - E f(p_theta), critic 
 ax.set_xlabel("theta")
 ax.set_title("Wasserstein-1: continuous, slope +-1 everywhere\n(soft penalty lets f's slope reach ~1 + W1 / (2 lambda): slight overshoot)", fontsize=9)
 ax.legend(fontsize=8, loc="upper center")
-fig.suptitle("p_0 = law of (0, Z), p_theta = law of (theta, Z), Z ~ U[0, 1]  (footnote 48)", fontsize=11)
+fig.suptitle("p_0 = law of (0, Z), p_theta = law of (theta, Z), Z ~ U[0, 1]  (footnote 48)", fontsize=11, y=1.06)
 save(fig, "js_vs_wasserstein", args)
