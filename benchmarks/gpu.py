@@ -128,7 +128,7 @@ def main():
     names = list(results)
     rows = []
     for sampler in results["numpy"][0]:
-        for n in sizes:
+        for n in sorted({n for b in names for n in results[b][0][sampler]}):
             cells = [results[b][0][sampler].get(n) for b in names]
             speedup = [f"{cells[0] / cells[1]:.0f}x" if None not in cells else ""] if len(names) == 2 else []
             rows.append([sampler, f"{n:.0e}"] + ["" if c is None else f"{1e9 * c:.1f}" for c in cells] + speedup)
