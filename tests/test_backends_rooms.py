@@ -158,9 +158,7 @@ def test_room_runs_on_the_backend_without_host_arrays(name, backend_name):
             assert_close(host(value), want, rtol=1e-6, atol=1e-9)
 
 
-FLOAT32_LEAKS = {   # known float64 promotions in rooms; the case passes once they are fixed
-    "mcmc": "replica_exchange.py: swap_count + xp.sum(swap, axis=1) adds an int64 sum to float32 counts",
-}
+FLOAT32_LEAKS = {}   # known float64 promotions in rooms (none at present); the case passes once they are fixed
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=FLOAT32_LEAKS[n]))

@@ -93,7 +93,7 @@ def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, retur
             lp3 = lp.reshape(R, n)
             # Eq. (43): log rho = (b_i - b_j)(log pi(x_j) - log pi(x_i)),  j = i + 1
             swap = xp.log(rng.random((len(pairs), n))) < gap * (lp3[pairs + 1] - lp3[pairs])  # (P, n)
-            swap_count[k % 2] = swap_count[k % 2] + xp.sum(swap, axis=1)
+            swap_count[k % 2] = swap_count[k % 2] + xp.sum(swap, axis=1).astype(X.dtype)
             swapped = xp.concatenate([swap, xp.zeros((1, n), dtype=bool)], axis=0)[pair_of]  # (R, n)
             src = xp.where(swapped, partner, xp.arange(R)[:, None])              # (R, n): where each state comes from
             X = X.reshape(R, n, d)[src, cols].reshape(R * n, d)
