@@ -99,6 +99,7 @@ def test_critic_in_data_units_has_the_scaled_critics_lipschitz_constant():
     assert np.allclose(g_data, g_scaled, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the run diverges on purpose
 def test_bad_input():
     rng = backend.rng(5)
     data = rng.standard_normal((300, 2))
