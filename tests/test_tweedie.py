@@ -11,7 +11,8 @@ from minigen import backend
 from minigen.distributions import GaussianMixture, polygon_blobs
 from minigen.diffusion.reverse import reverse_sde, time_grid
 from minigen.diffusion.tweedie import score_from_denoiser, train_denoiser, tweedie_denoise
-from minigen.metrics import mode_occupancy, sliced_wasserstein
+from minigen.metrics import mode_occupancy
+from oracles import sw_ratio
 
 MEANS = np.array([[1.0, 0.0], [-1.0, 1.0], [0.5, -1.5]])
 STDS = np.array([0.3, 0.2, 0.5])
@@ -78,21 +79,6 @@ def test_short_training_gives_a_working_denoiser_and_bad_inputs_raise():
         train_denoiser(data, backend.rng(0), n_steps=1, sigma_min=1.0, sigma_max=0.5)
     with pytest.raises(FloatingPointError), np.errstate(all="ignore"):     # the overflow is the point
         train_denoiser(data, backend.rng(0), n_steps=50, lr=1e200, hidden=(8, 8))
-
-
-def sw_ratio(out, target, n_chunks=3, n_ref=10, seed=100):
-    """Sliced W2 of generated points to the target over the two-sample floor, both averaged.
-
-    The two-sample sliced W2 fluctuates by ~30% from draw to draw (mode counts are multinomial;
-    measured on the 8 blobs, n = 5000), so `out` is split in n_chunks parts of n points, each compared
-    with n_ref fresh true samples of n points, and the floor is the mean over n_ref pairs of true
-    samples: SE of the floor ~10%, of the numerator ~15%, so a sampler of the exact law gives 1 +- 0.2.
-    """
-    n = out.shape[0] // n_chunks
-    sw = lambda a, b: sliced_wasserstein(a, b, backend.rng(seed), n_projections=64)   # same projections everywhere
-    truth = [target.sample(n, backend.rng(seed + 1 + k)) for k in range(2 * n_ref)]
-    floor = np.mean([sw(truth[2 * k], truth[2 * k + 1]) for k in range(n_ref)])
-    return np.mean([sw(out[c * n:(c + 1) * n], truth[k]) for c in range(n_chunks) for k in range(n_ref)]) / floor
 
 
 @pytest.fixture(scope="module")
