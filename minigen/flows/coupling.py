@@ -110,7 +110,7 @@ def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, a
     return flow
 
 
-def train_coupling_flow(data, rng, n_blocks=8, hidden=(64, 64), n_steps=2000, batch_size=512,
+def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=2000, batch_size=1024,
                         lr=3e-3, scale_bound=3.0, activation="relu", callback=None):
     """Fit a coupling flow to data (n, d) by minimizing the NLL of Eq. (78) with Adam (cosine schedule).
 

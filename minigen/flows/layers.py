@@ -146,7 +146,8 @@ def flatten(params):
         pieces, start = [], 0
         for shape in shapes:
             size = int(math.prod(shape))
-            pieces.append(xp.reshape(vector[start:start + size], shape))
+            piece = vector[start:start + size]
+            pieces.append(piece if len(shape) == 1 else xp.reshape(piece, shape))  # 1-D: no extra op
             start += size
         it = iter(pieces)
         return nn.tree_map(lambda _: next(it), params)
