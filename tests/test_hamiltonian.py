@@ -156,9 +156,11 @@ def test_trained_hamiltonian_flow_elbo_and_samples():
     true_ll = target.log_prob(fresh)
     # SE of mean(true_ll - elbo) over 2e4 points: std / sqrt(2e4) ~ 0.01, well inside the 0.3 nats
     assert np.mean(true_ll) - np.mean(elbo) < 0.3, (np.mean(true_ll), np.mean(elbo))
-    n = 5000
+    n = 5000                                        # the two-sample SW fluctuates ~30%: average 3 chunks
     floor = np.mean([metrics.sliced_wasserstein(target.sample(n, backend.rng(10 + i)),
                                                 target.sample(n, backend.rng(20 + i)), backend.rng(i))
                      for i in range(3)])
-    sw = metrics.sliced_wasserstein(flow.sample(n, backend.rng(3)), fresh[:n], backend.rng(4))
+    gen = flow.sample(3 * n, backend.rng(3))
+    sw = np.mean([metrics.sliced_wasserstein(gen[i * n:(i + 1) * n], fresh[i * n:(i + 1) * n], backend.rng(4 + i))
+                  for i in range(3)])
     assert sw < 2 * floor, (sw, floor)

