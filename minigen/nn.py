@@ -47,6 +47,30 @@ def tree_leaves(tree):
     return [tree]
 
 
+def flatten(params):
+    """(flat vector, unflatten) for a pytree of arrays.
+
+    Differentiating with respect to one flat vector keeps autograd's bookkeeping small: taking a
+    leaf out of a traced list or dict costs a zero-filled copy of the whole container in the
+    backward pass, slicing a vector costs one array operation.
+    """
+    leaves = tree_leaves(params)
+    shapes = [tuple(leaf.shape) for leaf in leaves]
+    flat = xp.concatenate([xp.reshape(leaf, (-1,)) for leaf in leaves])
+
+    def unflatten(vector):
+        pieces, start = [], 0
+        for shape in shapes:
+            size = math.prod(shape)
+            piece = vector[start:start + size]
+            pieces.append(piece if len(shape) == 1 else xp.reshape(piece, shape))
+            start += size
+        it = iter(pieces)
+        return tree_map(lambda _: next(it), params)
+
+    return flat, unflatten
+
+
 def init_mlp(sizes, rng, final_scale=1.0):
     """Params of an MLP with layer widths ``sizes`` = [d_in, h_1, ..., d_out]: a list of {"W", "b"}.
 
@@ -113,15 +137,16 @@ def train(loss, params, n_steps, lr=1e-3, callback=None, name="loss"):
     """
     if int(n_steps) < 1:
         raise ValueError(f"n_steps must be >= 1; got {n_steps}")
-    value_and_grad = autograd.value_and_grad(loss)
-    state, history = adam_init(params), []
+    flat, unflatten = flatten(params)                  # one flat vector: see flatten
+    value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
+    state, history = adam_init(flat), []
     for step in range(int(n_steps)):
-        value, grads = value_and_grad(params, step)
+        value, grads = value_and_grad(flat, step)
         history.append(check_finite(float(value), name, step))
-        params, state = adam_step(params, grads, state, lr(step) if callable(lr) else lr)
+        flat, state = adam_step(flat, grads, state, lr(step) if callable(lr) else lr)
         if callback is not None:
-            callback(step, params, history[-1])
-    return params, history
+            callback(step, unflatten(flat), history[-1])
+    return unflatten(flat), history
 
 
 def minibatch(data, batch_size, rng):
