@@ -7,11 +7,10 @@ Sampling pushes z ~ N(0, I) through T; latent interpolation x_e = T((1 - e) z_0 
 Notes §2.8.1, §4.5, §5.1.  Dinh et al. 2017 (arXiv:1605.08803); Kingma & Dhariwal 2018 (arXiv:1807.03039).
 Known limit: in a minute of training the NLL stays 0.08-0.14 nats above the entropy of the course's blobs.
 """
-import math
 
 from minigen import backend, nn
 from minigen.backend import xp
-from minigen.flows.layers import ActNorm, AffineCoupling, LinearMixing, flatten, log_normal
+from minigen.flows.layers import ActNorm, AffineCoupling, LinearMixing, log_normal
 
 
 def _points(x, name, dim):
@@ -131,13 +130,10 @@ def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=1400, b
     init = data[rng.integers(0, data.shape[0], size=(min(4096, data.shape[0]),))]
     flow = make_coupling_flow(data.shape[1], rng, n_blocks, hidden, scale_bound, activation, init_data=init)
 
-    flat, unflatten = flatten(flow.params)
-
-    def loss(theta, step):
+    def loss(params, step):
         batch = nn.minibatch(data, batch_size, rng)
-        return -xp.mean(flow.log_prob(batch, unflatten(theta)))             # Eq. (78)
+        return -xp.mean(flow.log_prob(batch, params))                       # Eq. (78)
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flat, flow.history = nn.train(loss, flat, n_steps, schedule, callback, name="NLL")
-    flow.params = unflatten(flat)
+    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="NLL")
     return flow

@@ -15,7 +15,7 @@ import math
 
 from minigen import backend, nn
 from minigen.backend import xp
-from minigen.flows.layers import ActNorm, flatten, log_normal
+from minigen.flows.layers import ActNorm, log_normal
 
 
 def energy_grad(params, x):
@@ -117,6 +117,7 @@ class HamiltonianFlow:
 
     def log_joint(self, x, p, params=None):
         """log p(x, p) in data units: Eq. (77) on the phase point, minus sum log std (standardization): (n,)."""
+        x, p = backend.as_points(x, "x", self.dim), backend.as_points(p, "p", self.dim)
         q = (x - self.mean) / self.std
         u, log_det = self.forward(xp.concatenate([q, p], axis=1), params)
         return log_normal(u) + log_det - xp.sum(xp.log(self.std))
@@ -195,12 +196,9 @@ def train_hamiltonian_flow(data, rng, n_blocks=3, n_leapfrog=2, step_size=0.5, h
                            quadratic_kinetic, block_scale, mean=mean, std=std)
     data = backend.as_points(data, "data")
 
-    flat, unflatten = flatten(flow.params)
-
-    def loss(theta, step):
-        return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, unflatten(theta)))
+    def loss(params, step):
+        return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flat, flow.history = nn.train(loss, flat, n_steps, schedule, callback, name="negative ELBO")
-    flow.params = unflatten(flat)
+    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="negative ELBO")
     return flow

@@ -134,22 +134,3 @@ class ActNorm:
 def log_normal(z):
     """log N(z; 0, I) per row: (n, d) -> (n,)."""
     return -0.5 * xp.sum(z * z, axis=1) - 0.5 * z.shape[1] * math.log(2.0 * math.pi)
-
-
-def flatten(params):
-    """(flat vector, unflatten): training on one flat array keeps autograd's per-leaf bookkeeping O(1)."""
-    leaves = nn.tree_leaves(params)
-    shapes = [leaf.shape for leaf in leaves]
-    flat = xp.concatenate([xp.reshape(leaf, (-1,)) for leaf in leaves])
-
-    def unflatten(vector):
-        pieces, start = [], 0
-        for shape in shapes:
-            size = int(math.prod(shape))
-            piece = vector[start:start + size]
-            pieces.append(piece if len(shape) == 1 else xp.reshape(piece, shape))  # 1-D: no extra op
-            start += size
-        it = iter(pieces)
-        return nn.tree_map(lambda _: next(it), params)
-
-    return flat, unflatten
