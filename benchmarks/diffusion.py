@@ -8,7 +8,6 @@ learned score (one score evaluation alone, for comparison). Prints a markdown ta
 Run with OPENBLAS_NUM_THREADS=1 for numbers comparable across machines.
 """
 import argparse
-import time
 
 from minigen import backend
 from minigen.backend import xp
@@ -16,12 +15,7 @@ from minigen.distributions import polygon_blobs
 from minigen.diffusion.reverse import reverse_sde, time_grid
 from minigen.diffusion.tweedie import score_from_denoiser, train_denoiser
 from minigen.metrics import sliced_wasserstein
-
-
-def timed(f):
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = f()
-    return out, time.perf_counter() - wall, time.process_time() - cpu
+from timing import timed
 
 
 def main():

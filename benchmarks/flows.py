@@ -5,18 +5,12 @@ Prints a markdown table; quality figures (NLL gap to the entropy, ELBO gap to th
 come with the training rows.
 """
 import argparse
-import time
 
 from minigen import backend, distributions, metrics
 from minigen.backend import xp
 from minigen.flows.coupling import train_coupling_flow
 from minigen.flows.hamiltonian import train_hamiltonian_flow
-
-
-def timed(f):
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = f()
-    return out, time.perf_counter() - wall, time.process_time() - cpu
+from timing import timed
 
 
 def main():

@@ -7,12 +7,12 @@ Run with OPENBLAS_NUM_THREADS=1 for numbers comparable across machines.
 """
 import argparse
 import inspect
-import time
 
 from minigen import backend, metrics
 from minigen.distributions import polygon_blobs
 from minigen.gans.gan import train_gan
 from minigen.gans.wgan import train_wgan
+from timing import timed
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("--quick", action="store_true", help="a few steps only (smoke run)")
@@ -29,9 +29,7 @@ for name, trainer, kw, inner in runs:
     data = target.sample(5000, rng)
     defaults = {k: v.default for k, v in inspect.signature(trainer).parameters.items()}
     n_steps = 20 if args.quick else defaults["n_steps"]
-    t0, c0 = time.perf_counter(), time.process_time()
-    model = trainer(data, rng, n_steps=n_steps, **kw)
-    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    model, dt, cpu = timed(lambda: trainer(data, rng, n_steps=n_steps, **kw))
     x = model.sample(5000, rng)
     rows.append((name, n_steps, defaults[inner], dt, cpu, n_steps / dt, n_steps * defaults[inner] / dt,
                  metrics.mode_coverage(x, target.means, 0.2), metrics.high_quality_fraction(x, target.means, 0.2)))
