@@ -15,7 +15,7 @@ from minigen.distributions import polygon_blobs
 from minigen.diffusion.reverse import reverse_sde, time_grid
 from minigen.diffusion.tweedie import score_from_denoiser, train_denoiser
 from minigen.metrics import sliced_wasserstein
-from timing import timed
+from timing import print_table, timed
 
 
 def main():
@@ -60,10 +60,7 @@ def main():
                          wall, cpu, f"{wall / per * 1e9:.0f} ns (CPU {cpu / per * 1e9:.0f} ns) per step per point"))
 
     print(f"backend: {backend.get_backend()}")
-    print("| task | wall s | CPU s | figure |")
-    print("|---|---:|---:|---|")
-    for name, wall, cpu, fig in rows:
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {fig} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from minigen import backend, distributions, metrics
 from minigen.backend import xp
 from minigen.flows.coupling import train_coupling_flow
 from minigen.flows.hamiltonian import train_hamiltonian_flow
-from timing import timed
+from timing import print_table, timed
 
 
 def main():
@@ -50,10 +50,7 @@ def main():
     rows.append((f"Hamiltonian flow: sample, {n_eval:.0e} points", wall, cpu, f"{n_eval / wall:.2e} points/s"))
 
     print(f"backend: {backend.get_backend()}; data polygon_blobs(8, 2.0, 0.3), 30000 training points")
-    print("| task | wall s | CPU s | figure |")
-    print("| --- | --- | --- | --- |")
-    for name, wall, cpu, fig in rows:
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {fig} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":
