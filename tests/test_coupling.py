@@ -153,6 +153,6 @@ def test_trained_flow_reaches_the_entropy_of_the_blobs():
     fresh = target.sample(50_000, backend.rng(2))                  # fresh points: no overfitting credit
     nll = flow.nll(fresh)
     # NLL >= H (Eq. (27)); SE of the NLL estimate ~ std(log p)/sqrt(5e4) ~ 0.004, of H ~ 0.003.
-    # The aim is a gap <= 0.1 nats; the one-minute defaults give 0.08-0.14 over training seeds, so the
-    # test asserts what is achieved with a margin (0.2 nats), not the aim itself.
-    assert entropy - 5 * se - 0.03 < nll < entropy + 0.2, (nll, entropy)
+    # The aim is a gap <= 0.1 nats; the one-minute defaults give 0.096-0.114 over training seeds 0-2
+    # (0.096 for this one), so the test asserts what is achieved with a margin (0.15 nats), not the aim.
+    assert entropy - 5 * se - 0.03 < nll < entropy + 0.15, (nll, entropy)
