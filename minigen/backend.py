@@ -11,6 +11,8 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
 On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
+import math
+import numbers
 import os
 
 import autograd.numpy as anp
@@ -233,6 +235,20 @@ def asarray(a, name="array"):
         raise ValueError(f"{name}: expected an array of the {be.name} backend or a NumPy array, "
                          f"got {type(a).__name__}")
     return be.namespace.asarray(np.asarray(a, dtype=be.dtype))
+
+
+def check_int(value, name, low=1):
+    """``value`` as an int >= low, or a ValueError naming the parameter (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {name}={value!r}")
+    return int(value)
+
+
+def check_positive(value, name):
+    """``value`` as a finite float > 0, or a ValueError naming the parameter (NaN refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
+        raise ValueError(f"{name} must be a finite number > 0; got {name}={value!r}")
+    return float(value)
 
 
 def as_points(x, name="x", d=None):

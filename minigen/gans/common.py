@@ -11,21 +11,7 @@ import math
 import autograd
 
 from minigen import backend, nn
-from minigen.backend import xp
-
-
-def check_int(value, name, minimum=1):
-    """value as an int >= minimum, or a ValueError naming the parameter."""
-    if int(value) != value or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def check_positive(value, name):
-    """value as a float > 0, or a ValueError naming the parameter."""
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    return float(value)
+from minigen.backend import check_int, xp
 
 
 def scale_data(data, batch_size, name="data"):

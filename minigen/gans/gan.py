@@ -56,7 +56,7 @@ def fit_discriminator(x_data, x_g, rng, n_steps=2000, hidden=(64, 64), batch_siz
     x_data (n, d) and x_g (m, d) are used as they are (no scaling). Learning rate decays by cosine.
     """
     x_data, x_g = backend.as_points(x_data, "x_data"), backend.as_points(x_g, "x_g", x_data.shape[1])
-    n_steps = common.check_int(n_steps, "n_steps")
+    n_steps = backend.check_int(n_steps, "n_steps")
     params = nn.init_mlp([x_data.shape[1], *hidden, 1], rng)
 
     def loss(p, step):
@@ -89,9 +89,9 @@ def train_gan(data, rng, n_steps=2000, k=1, loss="non_saturating", latent_dim=2,
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
-    k, n_steps = common.check_int(k, "k"), common.check_int(n_steps, "n_steps")
-    latent_dim, batch_size = common.check_int(latent_dim, "latent_dim"), common.check_int(batch_size, "batch_size")
-    lr = common.check_positive(lr, "lr")
+    k, n_steps = backend.check_int(k, "k"), backend.check_int(n_steps, "n_steps")
+    latent_dim, batch_size = backend.check_int(latent_dim, "latent_dim"), backend.check_int(batch_size, "batch_size")
+    lr = backend.check_positive(lr, "lr")
     x, mean, s = common.scale_data(data, batch_size)
     d = x.shape[1]
     g_params = nn.init_mlp([latent_dim, *hidden, d], rng)

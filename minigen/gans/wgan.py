@@ -49,7 +49,7 @@ def clip_weights(params, c):
 def _check_lipschitz(lipschitz, n_critic=1):
     if lipschitz not in LIPSCHITZ:
         raise ValueError(f"lipschitz must be one of {LIPSCHITZ}; got {lipschitz!r}")
-    return common.check_int(n_critic, "n_critic")
+    return backend.check_int(n_critic, "n_critic")
 
 
 def fit_critic(x_p, x_q, rng, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01, hidden=(64, 64),
@@ -60,11 +60,11 @@ def fit_critic(x_p, x_q, rng, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01,
     """
     _check_lipschitz(lipschitz)
     x_p, x_q = backend.as_points(x_p, "x_p"), backend.as_points(x_q, "x_q", x_p.shape[1])
-    n_steps = common.check_int(n_steps, "n_steps")
-    lam = common.check_positive(lam, "lam") if lipschitz == "gp" else 0.0
+    n_steps = backend.check_int(n_steps, "n_steps")
+    lam = backend.check_positive(lam, "lam") if lipschitz == "gp" else 0.0
     params = nn.init_mlp([x_p.shape[1], *hidden, 1], rng, final_scale=0.0)   # f = 0: see train_wgan
     if lipschitz == "clip":
-        params = clip_weights(params, common.check_positive(clip, "clip"))
+        params = clip_weights(params, backend.check_positive(clip, "clip"))
     loss = autograd.value_and_grad(critic_loss)
     state, sched = nn.adam_init(params), nn.cosine_lr(lr, n_steps)
     for step in range(n_steps):
@@ -103,10 +103,10 @@ def train_wgan(data, rng, lipschitz="gp", n_steps=2000, n_critic=2, lam=0.1, cli
     samples within 3 std over seeds 0-3, as n_critic = 3 does, in two thirds of the time (~45 s).
     """
     n_critic = _check_lipschitz(lipschitz, n_critic)
-    n_steps, latent_dim = common.check_int(n_steps, "n_steps"), common.check_int(latent_dim, "latent_dim")
-    batch_size, lr = common.check_int(batch_size, "batch_size"), common.check_positive(lr, "lr")
-    lam = common.check_positive(lam, "lam") if lipschitz == "gp" else 0.0
-    clip = common.check_positive(clip, "clip") if lipschitz == "clip" else None
+    n_steps, latent_dim = backend.check_int(n_steps, "n_steps"), backend.check_int(latent_dim, "latent_dim")
+    batch_size, lr = backend.check_int(batch_size, "batch_size"), backend.check_positive(lr, "lr")
+    lam = backend.check_positive(lam, "lam") if lipschitz == "gp" else 0.0
+    clip = backend.check_positive(clip, "clip") if lipschitz == "clip" else None
     x, mean, s = common.scale_data(data, batch_size)
     d = x.shape[1]
     g_params = nn.init_mlp([latent_dim, *hidden, d], rng)

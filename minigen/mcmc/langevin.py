@@ -11,8 +11,8 @@ Convention: `score` is grad log pi of the target pi = exp(-U) / Z at beta = 1, i
 """
 import math
 
-from minigen.backend import xp
-from minigen.mcmc.metropolis import ChainResult, check_positive, check_run, checked_call
+from minigen.backend import check_positive, xp
+from minigen.mcmc.metropolis import ChainResult, check_run, checked_call
 
 
 def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None) -> ChainResult:

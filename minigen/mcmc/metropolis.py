@@ -9,12 +9,10 @@ Proposal contract (for a custom Q): an object with
     sample(x, rng) -> y          x, y: (n, d)      draws y ~ Q(x, .) for every chain
     log_density(y, x) -> (n,)    log Q(x, y), the log density of proposing y from x (up to a constant).
 """
-import math
-from numbers import Integral, Real
 from typing import NamedTuple
 
 from minigen import backend
-from minigen.backend import xp
+from minigen.backend import check_int, check_positive, xp
 
 
 class ChainResult(NamedTuple):
@@ -30,18 +28,6 @@ class ChainResult(NamedTuple):
 
 
 # --- checks shared by the samplers of this room -------------------------------------------------------
-
-def check_int(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {name}={value!r}")
-    return int(value)
-
-
-def check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not (0 < value < math.inf):
-        raise ValueError(f"{name} must be a finite number > 0; got {name}={value!r}")
-    return float(value)
-
 
 def check_run(x0, n_steps, thin):
     """x0 -> (n_chains, d) backend array; n_steps >= 1; 1 <= thin <= n_steps."""

@@ -11,8 +11,8 @@ from numbers import Real
 from typing import NamedTuple
 
 from minigen import backend
-from minigen.backend import xp
-from minigen.mcmc.metropolis import check_positive, check_run, checked_call
+from minigen.backend import check_positive, xp
+from minigen.mcmc.metropolis import check_run, checked_call
 
 
 class ReplicaResult(NamedTuple):
