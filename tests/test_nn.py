@@ -47,6 +47,63 @@ def test_autograd_gradient_matches_finite_differences(activation):
             assert abs(fd - g[i, j]) < 1e-6 * max(1.0, abs(fd))
 
 
+@pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
+def test_backpropagation_by_hand_equals_autograd(activation):
+    rng = backend.rng(4)
+    params = nn.init_mlp([3, 7, 5, 2], rng)
+    x, g_out = rng.standard_normal((9, 3)) + 0.05, rng.standard_normal((9, 2))
+    tape = []
+    out = nn.mlp(params, x, activation, tape)
+    np.testing.assert_array_equal(backend.to_numpy(out), backend.to_numpy(nn.mlp(params, x, activation)))
+    g_x, g_params = nn.mlp_vjp(params, tape, g_out, activation)
+
+    def pulled_back(p, v):                                  # <g_out, mlp(p, v)>: its gradient is the VJP
+        return xp.sum(g_out * nn.mlp(p, v, activation))
+
+    np.testing.assert_allclose(backend.to_numpy(g_x), backend.to_numpy(autograd.grad(pulled_back, 1)(params, x)),
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(backend.to_numpy(nn.flatten(g_params)[0]),
+                               backend.to_numpy(nn.flatten(autograd.grad(pulled_back, 0)(params, x))[0]),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_a_written_out_gradient_trains_like_autograd():
+    rng = backend.rng(5)
+    x = rng.standard_normal((64, 2))
+    y = xp.sin(x[:, :1])
+    params = nn.init_mlp([2, 8, 1], rng)
+
+    def loss(p, step):
+        return xp.mean((nn.mlp(p, x) - y) ** 2)
+
+    def value_and_grad(p, step):
+        tape = []
+        residual = nn.mlp(p, x, "tanh", tape) - y
+        return xp.mean(residual ** 2), nn.mlp_vjp(p, tape, 2.0 * residual / x.shape[0])[1]
+
+    auto, h_auto = nn.train(loss, params, 20, lr=1e-2)
+    hand, h_hand = nn.train(None, params, 20, lr=1e-2, value_and_grad=value_and_grad)
+    np.testing.assert_allclose(h_hand, h_auto, rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(nn.flatten(hand)[0]), backend.to_numpy(nn.flatten(auto)[0]),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_gradient_clipping_rescales_the_gradient_given_to_adam():
+    grads = [backend.asarray([30.0, -40.0]), backend.asarray([0.3, 0.1])]      # norms 50 and 0.32
+
+    def value_and_grad(p, step):
+        return 0.0, {"w": grads[step]}
+
+    p0 = {"w": backend.asarray([1.0, 1.0])}
+    clipped, _ = nn.train(None, p0, 2, lr=0.1, value_and_grad=value_and_grad, clip=1.0)
+    p, state = p0, nn.adam_init(p0)                     # the oracle: Adam fed the rescaled gradients by hand
+    for g in (grads[0] / 50.0, grads[1]):
+        p, state = nn.adam_step(p, {"w": g}, state, lr=0.1)
+    np.testing.assert_allclose(backend.to_numpy(clipped["w"]), backend.to_numpy(p["w"]), rtol=1e-12)
+    unclipped, _ = nn.train(None, p0, 2, lr=0.1, value_and_grad=value_and_grad)
+    assert np.max(np.abs(backend.to_numpy(unclipped["w"]) - backend.to_numpy(p["w"]))) > 1e-3
+
+
 def test_adam_step_by_hand():
     p, g = {"w": backend.asarray([1.0, -2.0])}, {"w": backend.asarray([0.5, -3.0])}
     state = nn.adam_init(p)
