@@ -129,6 +129,23 @@ def test_elbo_below_exact_log_likelihood_and_iwae_tightens():
         assert exact - m32 < 0.5 * (exact - m1)                      # most of the gap closes by S = 32
 
 
+def test_momentum_draw_is_the_full_covariance_gaussian():
+    """p = mu + C e and log r(p|x) against C assembled by hand and the Gaussian density with Sigma = C C^T."""
+    flow = _random_flow(3, seed=9)
+    flow.params["r"] = nn.tree_map(lambda a: a + 0.5 * backend.rng(10).standard_normal(a.shape), flow.params["r"])
+    rng = backend.rng(11)
+    x, e = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    p, log_r = flow.momentum(x, e)
+    mu, log_sigma, below = (backend.to_numpy(a) for a in flow.posterior(x))
+    for i in range(4):
+        C = np.diag(np.exp(log_sigma[i]))
+        C[1, 0], C[2, 0], C[2, 1] = below[i]                         # below the diagonal, row by row
+        np.testing.assert_allclose(backend.to_numpy(p)[i], mu[i] + C @ e[i], rtol=1e-12, atol=1e-12)
+        S, r = C @ C.T, backend.to_numpy(p)[i] - mu[i]
+        expected = -0.5 * r @ np.linalg.solve(S, r) - 0.5 * np.linalg.slogdet(2 * np.pi * S)[1]
+        assert float(log_r[i]) == pytest.approx(expected, abs=1e-10)
+
+
 def test_bad_input():
     rng = backend.rng(7)
     with pytest.raises(ValueError, match="step_size"):
@@ -155,9 +172,10 @@ def test_trained_hamiltonian_flow_elbo_and_samples():
     elbo = flow.elbo(fresh, backend.rng(2))
     true_ll = target.log_prob(fresh)
     # SE of mean(true_ll - elbo) over 2e4 points: std / sqrt(2e4) ~ 0.01. The aim is 0.3 nats and 2x the
-    # SW floor; over three training seeds the defaults give 0.26-0.35 nats and 1.4-2.3x (0.26, 1.4x with
-    # this seed), so the test asserts what is achieved with a margin: 0.4 nats and 2.5x.
-    assert np.mean(true_ll) - np.mean(elbo) < 0.4, (np.mean(true_ll), np.mean(elbo))
+    # SW floor; over training seeds 0-3 the defaults give 0.23-0.29 nats (0.286 with this seed) and
+    # 1.4-1.6x. Training is chaotic (a last-bit difference in arithmetic, as between two CPUs, changes the
+    # trajectory and draws another value from that spread), so the ELBO bound is 0.33, not the aim itself.
+    assert np.mean(true_ll) - np.mean(elbo) < 0.33, (np.mean(true_ll), np.mean(elbo))
     n = 5000                                        # the two-sample SW fluctuates ~30%: average 3 chunks
     floor = np.mean([metrics.sliced_wasserstein(target.sample(n, backend.rng(10 + i)),
                                                 target.sample(n, backend.rng(20 + i)), backend.rng(i))
@@ -165,4 +183,4 @@ def test_trained_hamiltonian_flow_elbo_and_samples():
     gen = flow.sample(3 * n, backend.rng(3))
     sw = np.mean([metrics.sliced_wasserstein(gen[i * n:(i + 1) * n], fresh[i * n:(i + 1) * n], backend.rng(4 + i))
                   for i in range(3)])
-    assert sw < 2.5 * floor, (sw, floor)
+    assert sw < 2.0 * floor, (sw, floor)
