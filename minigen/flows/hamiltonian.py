@@ -15,8 +15,6 @@ half of it is KL(r || p(p|q)), half the model's own misfit (the IWAE bound with 
 """
 import math
 
-import numpy as np
-
 from minigen import backend, nn
 from minigen.backend import xp
 from minigen.flows.layers import ActNorm, log_normal
@@ -84,9 +82,9 @@ class HamiltonianFlow:
             "mid": [{"a": xp.zeros(2 * d), "b": xp.zeros(2 * d)} for _ in range(int(n_blocks) - 1)
                     if block_scale],
             "r": nn.init_mlp([d, *r_hidden, 2 * d + d * (d - 1) // 2], rng, final_scale=0.1)}
-        rows, cols = np.tril_indices(d, -1)                # C's entries below the diagonal, row-major
-        self._pick = backend.asarray(np.eye(d)[:, cols])   # e @ pick = e[:, cols]: (d, m)
-        self._place = backend.asarray(np.eye(d)[rows])     # v @ place adds v_k to row rows[k]: (m, d)
+        below = [(i, j) for i in range(d) for j in range(i)]      # C's entries below the diagonal, row by row
+        self._pick = xp.eye(d)[:, [j for _, j in below]]           # e @ pick = (e_j for each entry): (d, m)
+        self._place = xp.eye(d)[[i for i, _ in below]]             # v @ place adds v_k to row i_k: (m, d)
 
     def _blocks(self, params):
         for pv, pk in zip(params["V"], params["K"]):
