@@ -57,9 +57,10 @@ class HamiltonianFlow:
     """Phase-space flow on (q, p) in R^{2d}; data q are standardized by (mean, std) held in the model.
 
     params: {"V": [mlp], "K": [mlp] (one Hamiltonian per block), "pre", "post": actnorm on 2d coordinates,
-    "mid": [actnorm] between blocks (empty if block_scale is False), "r": mlp q -> (mean, log diag C, below-diagonal C) of r(p|q)}.
-    H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p) (|p|^2/2 dropped
-    if quadratic_kinetic is False); V_b, K_b start with last layer scaled by init_scale.
+    "mid": [actnorm] between blocks (empty if block_scale is False),
+    "r": mlp q -> (mean, log diag C, below-diagonal C) of r(p|q)}.
+    H_b(q, p) = V_b(q) + |p|^2/2 + K_b(p) (|p|^2/2 dropped if quadratic_kinetic is False);
+    V_b, K_b start with last layer scaled by init_scale.
     """
 
     def __init__(self, dim, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(64, 64),
@@ -134,7 +135,7 @@ class HamiltonianFlow:
         return out[:, :d], 3.0 * xp.tanh(out[:, d:2 * d] / 3.0), out[:, 2 * d:]
 
     def momentum(self, x, e, params=None):
-        """The reparametrized draw p = mu(x) + C(x) e from r(p|x), e ~ N(0, I): returns (p, log r(p|x)), (n, d), (n,)."""
+        """The reparametrized draw p = mu(x) + C(x) e from r(p|x), e ~ N(0, I): (p (n, d), log r(p|x) (n,))."""
         mu, log_sigma, below = self.posterior(x, params)
         p = mu + xp.exp(log_sigma) * e + (below * (e @ self._pick)) @ self._place     # C e, C lower triangular
         return p, log_normal(e) - xp.sum(log_sigma, axis=1)                          # |det C| = prod diag C
@@ -197,7 +198,7 @@ def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, h
     is 0.286, 0.279, 0.279, 0.227 nats for training seeds 0-3 (IWAE-64: 0.11-0.17) and the sliced W2 is
     1.4-1.6x the two-sample floor. Measured alternatives on seeds 0 and 2 (nats): 3 blocks of (64,) 0.47, 0.37;
     lr 1e-2 0.44, 0.41; step_size 0.7 0.31 (seed 0); gradient clipping (norm 10) also made it worse.
-"""
+    """
     x, mean, std = nn.standardize(data)
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
