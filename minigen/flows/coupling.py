@@ -131,15 +131,16 @@ def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, a
     return flow
 
 
-def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=1600, batch_size=1024,
+def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=2000, batch_size=1024,
                         lr=1e-2, clip=10.0, scale_bound=3.0, activation="relu", callback=None):
     """Fit a coupling flow to data (n, d) by minimizing the NLL of Eq. (78) with Adam (cosine schedule).
 
     Returns the trained CouplingFlow with ``.history`` (the minibatch NLL of every step). Each gradient
     is backpropagated by hand and its norm clipped to ``clip`` (None: no clipping).
-    With the defaults on polygon_blobs(8, 2.0, 0.3) (~35 s on one core), NLL - entropy on fresh points is
-    0.069, 0.066, 0.070, 0.064 for training seeds 0-3. Without clipping the same budget gave 0.05-0.16:
-    rare batches with gradient norms 10-50x the median inflate Adam's v and learning stalls for ~1000 steps.
+    With the defaults on polygon_blobs(8, 2.0, 0.3) (~45 s on one core), NLL - entropy on fresh points is
+    0.069, 0.062, 0.065, 0.054, 0.073, 0.067 for training seeds 0-5 (1600 steps: 0.064-0.096). Without
+    clipping, 2500 steps gave 0.05-0.16: rare batches with gradient norms 10-50x the median inflate
+    Adam's v and learning stalls for ~1000 steps.
     """
     data = _points(data, "data", None)
     if data.shape[1] < 2:
