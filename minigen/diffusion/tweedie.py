@@ -80,8 +80,8 @@ def train_denoiser(data, rng, n_steps=3000, batch_size=512, hidden=(96, 96, 96),
     """Fit D_theta(y, sigma) by the denoising MSE of Eq. (141), sigma log-uniform in [sigma_min, sigma_max].
 
     data: (n, d). Standardized internally (mean per coordinate, one overall scale, so the noise stays
-    isotropic); sigma_min, sigma_max are in units of that scale. Parametrization D = c_skip y + c_out F(c_in y, log sigma / 4) (Karras et al.
-    2022): F's target (x - c_skip y) / c_out has unit variance at every sigma, and the loss
+    isotropic); sigma_min, sigma_max are in units of that scale.
+    Parametrization D = c_skip y + c_out F(c_in y, log sigma / 4) (Karras et al. 2022): F's target (x - c_skip y) / c_out has unit variance at every sigma, and the loss
     E ||F - target||^2 = E ||D - x||^2 / c_out^2 is Eq. (141) reweighted per sigma (same minimizer).
     Defaults, and why: an MLP 3 x 96 with ReLU (on a CPU tanh/SiLU cost several times more per step
     for no gain here); 3000 Adam steps of 512 fresh (x, sigma, z) draws with a cosine learning rate
@@ -126,6 +126,6 @@ def score_from_denoiser(denoiser):
     """
     def score(x, t):
         sigma_t, e_t = sigma_of_t(t), math.exp(t)
-        x_sigma = e_t * backend.as_points(x, "x")                                                        # Eq. (140) rescaling
+        x_sigma = e_t * backend.as_points(x, "x")                                # Eq. (140) rescaling
         return e_t * (denoiser(x_sigma, sigma_t) - x_sigma) / sigma_t ** 2       # Eq. (146) then chain rule
     return score

@@ -95,12 +95,15 @@ class LinearMixing:
                        "U": init_scale * rng.standard_normal((d, d)) * self.lower_mask.T,
                        "log_s": xp.zeros(d)}
 
+    def _factors(self, params):
+        """L (unit lower triangular) and U (upper, diagonal e^{log_s}) from the free params: (d, d) each."""
+        eye = xp.eye(self.dim)
+        return (params["L"] * self.lower_mask + eye,
+                params["U"] * self.lower_mask.T + eye * xp.exp(params["log_s"]))
+
     def matrix(self, params=None):
         """W = P L U: (d, d)."""
-        params = self.params if params is None else params
-        eye = xp.eye(self.dim)
-        L = params["L"] * self.lower_mask + eye
-        U = params["U"] * self.lower_mask.T + eye * xp.exp(params["log_s"])
+        L, U = self._factors(self.params if params is None else params)
         return (L @ U)[self.perm]                                   # row permutation = P (L U)
 
     def forward(self, x, params=None):
@@ -112,16 +115,14 @@ class LinearMixing:
     def backward(self, x, grad_z, grad_log_det, params=None):
         """dL/dx = dL/dz W; dL/dW = dL/dz^T x, pulled back through the row permutation and W' = L U."""
         params = self.params if params is None else params
-        eye = xp.eye(self.dim)
-        L = params["L"] * self.lower_mask + eye
-        U = params["U"] * self.lower_mask.T + eye * xp.exp(params["log_s"])
+        L, U = self._factors(params)
         g_W = grad_z.T @ x                                          # (d, d)
         g_LU = g_W[xp.argsort(self.perm)]                           # undo the row permutation
         g_U = L.T @ g_LU                                            # d(L U)/dU
         grads = {"L": (g_LU @ U.T) * self.lower_mask,
                  "U": g_U * self.lower_mask.T,
                  "log_s": xp.diagonal(g_U) * xp.exp(params["log_s"]) + xp.sum(grad_log_det)}
-        return grad_z @ self.matrix(params), grads
+        return grad_z @ (L @ U)[self.perm], grads
 
     def inverse(self, z, params=None):
         """x = W^{-1} z, log|det| = -sum log_s."""
