@@ -11,9 +11,11 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
 On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
+import ctypes
 import math
 import numbers
 import os
+import sys
 
 import autograd.numpy as anp
 import numpy as np
@@ -268,4 +270,22 @@ def to_numpy(a):
     return _active["backend"].to_host(a)
 
 
+def keep_freed_memory(pad=64 << 20):
+    """Ask glibc's malloc to keep ``pad`` bytes of freed heap instead of returning them to the OS.
+
+    A training step allocates and frees the same few-hundred-kilobyte arrays every time; by default
+    glibc gives them back and takes them again through page faults, which cost a third of a small
+    network's step (the benchmarks/training.py figures). One process-wide setting (M_TOP_PAD),
+    applied once at import on Linux; ``MINIGEN_MALLOC=default`` in the environment leaves malloc alone.
+    Returns True if the setting was applied.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("MINIGEN_MALLOC") == "default":
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-2, int(pad)))     # -2: M_TOP_PAD
+    except (OSError, AttributeError):                                   # not glibc
+        return False
+
+
+keep_freed_memory()
 set_backend(os.environ.get("MINIGEN_BACKEND", "numpy"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from minigen import backend, distributions, metrics, nn
-from minigen.flows.hamiltonian import HamiltonianFlow, energy_grad, leapfrog, train_hamiltonian_flow
+from minigen.flows.hamiltonian import HamiltonianFlow, leapfrog, train_hamiltonian_flow
 
 A = np.array([[2.0, 0.5], [0.5, 1.0]])       # H(q, p) = q^T A q / 2 + p^T B p / 2
 B = np.array([[1.0, 0.2], [0.2, 0.5]])
@@ -43,15 +43,6 @@ def test_leapfrog_nonlinear_learned_hamiltonian_has_unit_jacobian():
         J = autograd.jacobian(lambda v: anp.concatenate(leapfrog(v[None, :2], v[None, 2:], gV, gK, 0.3, 2), 1)[0])(
             np.array([0.1, -0.4, 1.2, 0.5]))
         assert abs(np.linalg.det(J) - 1.0) < 1e-10
-
-
-def test_energy_gradient_by_chain_rule_matches_autograd():
-    rng = backend.rng(12)
-    for sizes in ([3, 7, 1], [2, 6, 5, 1]):
-        params = nn.init_mlp(sizes, rng)
-        x = rng.standard_normal((6, sizes[0]))
-        ref = autograd.grad(lambda v: anp.sum(nn.mlp(params, v, "tanh")))(x)
-        np.testing.assert_allclose(energy_grad(params, x), ref, atol=1e-12)
 
 
 def test_leapfrog_energy_error_is_second_order():

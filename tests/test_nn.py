@@ -1,5 +1,6 @@
 """The MLP, Adam and the training loop against finite differences, hand computation and a regression fit."""
 import math
+import warnings
 
 import autograd
 import numpy as np
@@ -7,6 +8,8 @@ import pytest
 
 from minigen import backend, nn
 from minigen.backend import xp
+
+from conftest import assert_close, host
 
 
 def test_mlp_shapes_and_forward_by_hand():
@@ -47,45 +50,148 @@ def test_autograd_gradient_matches_finite_differences(activation):
             assert abs(fd - g[i, j]) < 1e-6 * max(1.0, abs(fd))
 
 
+# The oracle for nn.dense: the same MLP written with autograd's own operations (no fused primitive).
+UNFUSED = {
+    "tanh": lambda a: xp.tanh(a),
+    "relu": lambda a: xp.maximum(a, 0.0),
+    "leaky_relu": lambda a: xp.where(a > 0, a, 0.2 * a),
+    "softplus": lambda a: xp.log(1.0 + xp.exp(a)),
+    "silu": lambda a: a / (1.0 + xp.exp(-a)),
+}
+
+
+def unfused_mlp(params, x, activation):
+    for layer in params[:-1]:
+        x = UNFUSED[activation](xp.matmul(x, layer["W"]) + layer["b"])
+    return xp.matmul(x, params[-1]["W"]) + params[-1]["b"]
+
+
+def _problem(seed=7, sizes=(3, 6, 5, 1), n=9):
+    rng = backend.rng(seed)
+    params = nn.init_mlp(list(sizes), rng)
+    params = nn.tree_map(lambda a: a + 0.3 * rng.standard_normal(a.shape), params)   # non-zero biases
+    return params, rng.standard_normal((n, sizes[0])) + 0.05, rng
+
+
+def _vector(params):
+    """A flat copy of the params and its inverse, by plain slicing (autograd's own, not nn.flatten)."""
+    leaves = nn.tree_leaves(params)
+    flat = xp.concatenate([xp.reshape(a, (-1,)) for a in leaves])
+    ends = np.cumsum([0] + [int(np.prod(a.shape)) for a in leaves])
+
+    def rebuild(w):
+        pieces = iter([xp.reshape(w[i:j], a.shape) for i, j, a in zip(ends[:-1], ends[1:], leaves)])
+        return nn.tree_map(lambda _: next(pieces), params)
+    return flat, rebuild
+
+
+def _leaves_close(actual, expected, rtol=1e-10):
+    for a, e in zip(nn.tree_leaves(actual), nn.tree_leaves(expected)):
+        assert np.all(np.isfinite(host(e)))
+        assert_close(a, e, rtol=rtol, atol=rtol)
+
+
+def _penalty(f):
+    """A gradient-norm penalty E (|grad_x f| - 1)^2, as a function of the params (WGAN-GP's shape)."""
+    def loss(params, x):
+        g = autograd.grad(lambda y: xp.sum(f(params, y)))(x)
+        return xp.mean((xp.sqrt(xp.sum(g * g, axis=1) + 1e-12) - 1.0) ** 2)
+    return loss
+
+
 @pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
-def test_backpropagation_by_hand_equals_autograd(activation):
-    rng = backend.rng(4)
-    params = nn.init_mlp([3, 7, 5, 2], rng)
-    x, g_out = rng.standard_normal((9, 3)) + 0.05, rng.standard_normal((9, 2))
-    tape = []
-    out = nn.mlp(params, x, activation, tape)
-    np.testing.assert_array_equal(backend.to_numpy(out), backend.to_numpy(nn.mlp(params, x, activation)))
-    g_x, g_params = nn.mlp_vjp(params, tape, g_out, activation)
-
-    def pulled_back(p, v):                                  # <g_out, mlp(p, v)>: its gradient is the VJP
-        return xp.sum(g_out * nn.mlp(p, v, activation))
-
-    np.testing.assert_allclose(backend.to_numpy(g_x), backend.to_numpy(autograd.grad(pulled_back, 1)(params, x)),
-                               rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(backend.to_numpy(nn.flatten(g_params)[0]),
-                               backend.to_numpy(nn.flatten(autograd.grad(pulled_back, 0)(params, x))[0]),
-                               rtol=1e-12, atol=1e-14)
+def test_dense_primitive_forward_and_gradient_equal_the_unfused_mlp(backend_name, activation):
+    params, x, rng = _problem()
+    g_out = rng.standard_normal((9, 1))
+    assert_close(nn.mlp(params, x, activation), unfused_mlp(params, x, activation), rtol=1e-12)
+    for argnum in (0, 1):                                  # d/dparams and d/dx of <g_out, mlp>
+        fused = autograd.grad(lambda p, v: xp.sum(g_out * nn.mlp(p, v, activation)), argnum)(params, x)
+        plain = autograd.grad(lambda p, v: xp.sum(g_out * unfused_mlp(p, v, activation)), argnum)(params, x)
+        _leaves_close(fused, plain)
 
 
-def test_a_written_out_gradient_trains_like_autograd():
-    rng = backend.rng(5)
-    x = rng.standard_normal((64, 2))
-    y = xp.sin(x[:, :1])
-    params = nn.init_mlp([2, 8, 1], rng)
+@pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
+def test_dense_second_derivatives_equal_the_unfused_ones(backend_name, activation):
+    """A Hessian-vector product in the params, one in the input, and the gradient of a gradient penalty."""
+    params, x, rng = _problem()
+    v = nn.tree_map(lambda a: rng.standard_normal(a.shape), params)
+    u = rng.standard_normal(x.shape)
 
-    def loss(p, step):
-        return xp.mean((nn.mlp(p, x) - y) ** 2)
+    def hvp(f):                                            # d/dp <grad_p L(p), v>, L = mean f^2, on a flat p
+        flat, rebuild = _vector(params)
+        v_flat = _vector(v)[0]
+        grad_L = autograd.grad(lambda w: xp.mean(f(rebuild(w), x, activation) ** 2))
+        return autograd.grad(lambda w: xp.sum(grad_L(w) * v_flat))(flat)
 
-    def value_and_grad(p, step):
-        tape = []
-        residual = nn.mlp(p, x, "tanh", tape) - y
-        return xp.mean(residual ** 2), nn.mlp_vjp(p, tape, 2.0 * residual / x.shape[0])[1]
+    def input_hvp(f):                                      # d/dx <grad_x sum f, u>
+        return autograd.grad(lambda y: xp.sum(autograd.grad(lambda z: xp.sum(f(params, z, activation)))(y) * u))(x)
 
-    auto, h_auto = nn.train(loss, params, 20, lr=1e-2)
-    hand, h_hand = nn.train(None, params, 20, lr=1e-2, value_and_grad=value_and_grad)
-    np.testing.assert_allclose(h_hand, h_auto, rtol=1e-12)
-    np.testing.assert_allclose(backend.to_numpy(nn.flatten(hand)[0]), backend.to_numpy(nn.flatten(auto)[0]),
-                               rtol=1e-10, atol=1e-14)
+    assert_close(hvp(nn.mlp), hvp(unfused_mlp), rtol=1e-10)
+    with warnings.catch_warnings():                        # piecewise-linear nets: the input Hessian is 0
+        warnings.simplefilter("ignore", UserWarning)
+        expected = input_hvp(unfused_mlp)
+        assert_close(input_hvp(nn.mlp), expected, rtol=1e-10)
+    if activation not in ("relu", "leaky_relu"):
+        assert float(np.max(np.abs(host(expected)))) > 1e-3
+    fused = autograd.grad(_penalty(lambda p, y: nn.mlp(p, y, activation)))(params, x)
+    plain = autograd.grad(_penalty(lambda p, y: unfused_mlp(p, y, activation)))(params, x)
+    _leaves_close(fused, plain)
+    assert_close(nn.input_gradient(params, x, activation),
+                 autograd.grad(lambda y: xp.sum(unfused_mlp(params, y, activation)))(x), rtol=1e-12)
+
+
+def test_the_second_derivative_check_rejects_a_wrong_transpose_rule(monkeypatch):
+    """Negative control: the penalty's gradient through a dense_transpose that forgets the slope s in
+    its d/dg rule must differ from the unfused one (the first derivatives stay right)."""
+    params, x, _ = _problem()
+    right = autograd.grad(_penalty(lambda p, y: nn.mlp(p, y, "tanh")))(params, x)
+    wrong_rule = nn._dense_transpose_vjp
+
+    def forgets_slope(argnums, out, args, kwargs):
+        g, s, W = args
+        return wrong_rule(argnums, out, (g, None, W) if s is not None else args, kwargs)
+
+    monkeypatch.setitem(autograd.core.primitive_vjps, nn.dense_transpose, forgets_slope)
+    wrong = autograd.grad(_penalty(lambda p, y: nn.mlp(p, y, "tanh")))(params, x)
+    gap = max(float(np.max(np.abs(host(a) - host(b)))) for a, b in zip(nn.tree_leaves(wrong), nn.tree_leaves(right)))
+    assert gap > 1e-2
+    plain = autograd.grad(lambda p: xp.sum(nn.mlp(p, x, "tanh")))(params)
+    _leaves_close(plain, autograd.grad(lambda p: xp.sum(unfused_mlp(p, x, "tanh")))(params))
+
+
+@pytest.mark.parametrize("name", ["tanh", "leaky_relu", "softplus"])
+def test_slopes_from_the_output_equal_the_derivative(name):
+    """act'(a) written from h = act(a) against a central difference of act at a."""
+    a = np.linspace(-4.0, 4.0, 41) + 0.013
+    h = backend.to_numpy(nn.ACTIVATIONS[name](a))
+    eps = 1e-6
+    fd = (backend.to_numpy(nn.ACTIVATIONS[name](a + eps)) - backend.to_numpy(nn.ACTIVATIONS[name](a - eps))) / (2 * eps)
+    np.testing.assert_allclose(backend.to_numpy(nn.SLOPES[name](h, None)), fd, rtol=1e-7, atol=1e-9)
+
+
+def test_mlp_refuses_unknown_activation_and_unbatched_input():
+    params = nn.init_mlp([2, 3, 1], backend.rng(0))
+    with pytest.raises(ValueError, match="activation='gelu'.*known"):
+        nn.mlp(params, np.ones((4, 2)), "gelu")
+    with pytest.raises(ValueError, match=r"shape \(n, d_in\)"):
+        nn.mlp(params, np.ones(2))
+
+
+def test_flatten_round_trip_and_gradient_scatter(backend_name):
+    rng = backend.rng(6)
+    params = [{"W": rng.standard_normal((3, 4)), "b": rng.standard_normal((4,))}, {"s": rng.standard_normal((2, 2))}]
+    flat, unflatten = nn.flatten(params)
+    assert tuple(flat.shape) == (12 + 4 + 4,)
+    _leaves_close(unflatten(flat), params, rtol=0)
+    weights = [rng.standard_normal((3, 4)), rng.standard_normal((4,)), rng.standard_normal((2, 2))]
+
+    def loss(v):          # the vector itself and two unflattenings of it: every cotangent must add up
+        first, second = nn.tree_leaves(unflatten(v)), nn.tree_leaves(unflatten(v))
+        return xp.sum(v ** 3) + sum(xp.sum(w * a) + xp.sum(b ** 2) for w, a, b in zip(weights, first, second))
+
+    expected = 3.0 * flat ** 2 + xp.concatenate([xp.reshape(w + 2.0 * leaf, (-1,))
+                                                 for w, leaf in zip(weights, nn.tree_leaves(params))])
+    assert_close(autograd.grad(loss)(flat), expected, rtol=1e-12)
 
 
 def test_gradient_clipping_rescales_the_gradient_given_to_adam():

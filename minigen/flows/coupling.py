@@ -5,8 +5,8 @@ T^{-1} = T_1^{-1} o ... o T_k^{-1} maps data to latent (Eq. (9), (70)); with bas
 and training minimizes the empirical NLL  -(1/n) sum_j log p(x_j)  by Adam (Eq. (78)).
 Sampling pushes z ~ N(0, I) through T; latent interpolation x_e = T((1 - e) z_0 + e z_1) (Figs. 27-28).
 Notes §2.8.1, §4.5, §5.1.  Dinh et al. 2017 (arXiv:1605.08803); Kingma & Dhariwal 2018 (arXiv:1807.03039).
-Training gradients are backpropagated by hand (``nll_and_grad``, each layer's ``backward``), which the tests
-check against autograd; the norm of each gradient is clipped (one outlier batch otherwise stalls Adam).
+Training differentiates the NLL with autograd (through ``nn.dense``, one node per network layer); the norm
+of each gradient is clipped (one outlier batch otherwise stalls Adam for ~1000 steps).
 """
 
 from minigen import backend, nn
@@ -65,25 +65,6 @@ class CouplingFlow:
         """Mean negative log-likelihood in nats on the points x: Eq. (78)."""
         return -float(xp.mean(self.log_prob(x)))
 
-    def nll_and_grad(self, x, params=None):
-        """The NLL of Eq. (78) on x and its gradient (a pytree like params), by backpropagation.
-
-        Forward through the layers keeping each input; then back, last layer first, from
-        dNLL/dz = z / n (the Gaussian base) and dNLL/dlog_det = -1/n for every point.
-        """
-        params = self.params if params is None else params
-        inputs, z, log_det = [], x, 0.0
-        for layer, p in zip(self.layers, params):
-            inputs.append(z)
-            z, ld = layer.forward(z, p)
-            log_det = log_det + ld
-        n = x.shape[0]
-        value = -xp.mean(log_normal(z) + log_det)
-        g, g_log_det, grads = z / n, -xp.ones(n) / n, []
-        for layer, p, x_in in reversed(list(zip(self.layers, params, inputs))):
-            g, g_p = layer.backward(x_in, g, g_log_det, p)
-            grads.append(g_p)
-        return value, grads[::-1]
 
     def sample(self, n, rng):
         """n points x = T(z), z ~ N(0, I): (n, d)."""
@@ -152,10 +133,10 @@ def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=2000, b
     init = data[rng.integers(0, data.shape[0], size=(min(4096, data.shape[0]),))]
     flow = make_coupling_flow(data.shape[1], rng, n_blocks, hidden, scale_bound, activation, init_data=init)
 
-    def nll_and_grad(params, step):                                         # Eq. (78), backpropagated
-        return flow.nll_and_grad(nn.minibatch(data, batch_size, rng), params)
+    def nll(params, step):                                                  # Eq. (78) on a minibatch
+        return -xp.mean(flow.log_prob(nn.minibatch(data, batch_size, rng), params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(None, flow.params, n_steps, schedule, callback, name="NLL",
-                                         value_and_grad=nll_and_grad, clip=clip)
+    flow.params, flow.history = nn.train(nll, flow.params, n_steps, schedule, callback, name="NLL",
+                                         clip=clip)
     return flow

@@ -20,22 +20,6 @@ from minigen.backend import xp
 from minigen.flows.layers import ActNorm, log_normal
 
 
-def energy_grad(params, x):
-    """grad_x E(x) per row for the scalar MLP E = nn.mlp(params, x, "tanh"): (n, d) -> (n, d).
-
-    Written out by the chain rule (back through the tanh layers), so training differentiates it once,
-    instead of differentiating an autograd gradient: g_L = w_out, g_{l-1} = (g_l * (1 - h_l^2)) W_l^T.
-    """
-    hs, h = [], x
-    for layer in params[:-1]:
-        h = nn.tanh(h @ layer["W"] + layer["b"])                 # h_l: (n, H_l)
-        hs.append(h)
-    g = xp.reshape(params[-1]["W"], (1, -1))                    # dE/dh_L: (1, H_L)
-    for layer, h in zip(reversed(params[:-1]), reversed(hs)):
-        g = (g * (1.0 - h * h)) @ layer["W"].T                  # back through tanh and W_l
-    return g
-
-
 def leapfrog(q, p, grad_V, grad_K, step_size, n_steps=1):
     """n_steps leapfrog steps of H = V(q) + K(p); q, p: (n, d); grad_V, grad_K: (n, d) -> (n, d).
 
@@ -89,7 +73,7 @@ class HamiltonianFlow:
 
     def _blocks(self, params):
         for pv, pk in zip(params["V"], params["K"]):
-            yield (lambda q, pv=pv: energy_grad(pv, q)), (lambda p, pk=pk: self.quadratic * p + energy_grad(pk, p))
+            yield (lambda q, pv=pv: nn.input_gradient(pv, q)), (lambda p, pk=pk: self.quadratic * p + nn.input_gradient(pk, p))
 
     def inverse(self, u, params=None):
         """Generative direction: latent u (n, 2d) -> phase point (q, p) as (n, 2d), and log|det J| (n,)."""

@@ -7,10 +7,7 @@ of their own Jacobian, so log-dets add along a composition (Eq. (12), (79)).
   actnorm          z = e^{a} * x + b,  log|det| = sum a                           Eq. (86)
 Notes §5.1.  Dinh et al. 2017 (RealNVP, arXiv:1605.08803); Kingma & Dhariwal 2018 (Glow, arXiv:1807.03039).
 A layer holds its params in ``.params``; every method takes ``params=None`` so the same code is a pure
-function of a pytree (autograd differentiates it in the tests).  Shapes: x, z (n, d); log_det (n,).
-``backward(x, grad_z, grad_log_det)`` is the chain rule through ``forward`` written out: given
-dL/dz (n, d) and dL/dlog_det (n,), it returns (dL/dx, dL/dparams); training uses it, since at these
-sizes autograd's tape costs far more than the arithmetic (the tests check it against autograd).
+function of a pytree, which autograd differentiates for training.  Shapes: x, z (n, d); log_det (n,).
 """
 import math
 
@@ -39,8 +36,8 @@ class AffineCoupling:
         sizes = [self.dim - self.n_move, *hidden, 2 * self.n_move]
         self.params = nn.init_mlp(sizes, rng, final_scale=0.0)
 
-    def _scale_shift(self, params, x0, tape=None):
-        out = nn.mlp(params, x0, self.activation, tape)             # (n, 2 d_1)
+    def _scale_shift(self, params, x0):
+        out = nn.mlp(params, x0, self.activation)             # (n, 2 d_1)
         m = self.n_move
         s = self.scale_bound * xp.tanh(out[:, :m] / self.scale_bound)   # bounded log-scale
         return s, out[:, m:]
@@ -54,19 +51,6 @@ class AffineCoupling:
         z = xp.concatenate([z1, x0] if self.flip else [x0, z1], axis=1)
         return z, xp.sum(s, axis=1)                                 # Eq. (82)
 
-    def backward(self, x, grad_z, grad_log_det, params=None):
-        """Chain rule through forward: dL/ds = dL/dz_1 e^s x_1 + dL/dlog_det, ds/ds_raw = 1 - (s/bound)^2."""
-        params = self.params if params is None else params
-        x0, x1 = x[:, self.keep], x[:, self.move]
-        tape = []
-        s, _ = self._scale_shift(params, x0, tape)
-        g1 = grad_z[:, self.move]                                   # dL/dz_1 (z_1 sits where x_1 was)
-        g_x1 = g1 * xp.exp(s)
-        g_s = g_x1 * x1 + grad_log_det[:, None]
-        g_s_raw = g_s * (1.0 - (s / self.scale_bound) ** 2)         # through bound * tanh(. / bound)
-        g_x0, grads = nn.mlp_vjp(params, tape, xp.concatenate([g_s_raw, g1], axis=1), self.activation)
-        g_x0 = g_x0 + grad_z[:, self.keep]                          # x_0 also passes straight through
-        return xp.concatenate([g_x1, g_x0] if self.flip else [g_x0, g_x1], axis=1), grads
 
     def inverse(self, z, params=None):
         """T: (z_0, z_1) -> (z_0, (z_1 - t(z_0)) e^{-s(z_0)}), log|det| = -sum_i s_i(z_0)."""
@@ -112,17 +96,6 @@ class LinearMixing:
         log_det = xp.sum(params["log_s"]) * xp.ones(x.shape[0])    # Eq. (85): sum of logs
         return x @ self.matrix(params).T, log_det
 
-    def backward(self, x, grad_z, grad_log_det, params=None):
-        """dL/dx = dL/dz W; dL/dW = dL/dz^T x, pulled back through the row permutation and W' = L U."""
-        params = self.params if params is None else params
-        L, U = self._factors(params)
-        g_W = grad_z.T @ x                                          # (d, d)
-        g_LU = g_W[xp.argsort(self.perm)]                           # undo the row permutation
-        g_U = L.T @ g_LU                                            # d(L U)/dU
-        grads = {"L": (g_LU @ U.T) * self.lower_mask,
-                 "U": g_U * self.lower_mask.T,
-                 "log_s": xp.diagonal(g_U) * xp.exp(params["log_s"]) + xp.sum(grad_log_det)}
-        return grad_z @ (L @ U)[self.perm], grads
 
     def inverse(self, z, params=None):
         """x = W^{-1} z, log|det| = -sum log_s."""
@@ -150,13 +123,6 @@ class ActNorm:
         z = xp.exp(params["a"]) * x + params["b"]                   # Eq. (86)
         return z, xp.sum(params["a"]) * xp.ones(x.shape[0])
 
-    def backward(self, x, grad_z, grad_log_det, params=None):
-        """dL/dx = dL/dz e^a, dL/da = sum_rows dL/dz x e^a + sum dL/dlog_det, dL/db = sum_rows dL/dz."""
-        params = self.params if params is None else params
-        scale = xp.exp(params["a"])
-        grads = {"a": xp.sum(grad_z * x, axis=0) * scale + xp.sum(grad_log_det),
-                 "b": xp.sum(grad_z, axis=0)}
-        return grad_z * scale, grads
 
     def inverse(self, z, params=None):
         params = self.params if params is None else params

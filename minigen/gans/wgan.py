@@ -23,7 +23,7 @@ def critic_value(params, x, activation="leaky_relu"):
 
 def critic_gradient_norm(params, x, activation="leaky_relu"):
     """||grad_x f(x)|| per point: (n,). Rows are independent, so grad of sum_i f(x_i) gives all rows."""
-    g = autograd.grad(lambda y: xp.sum(critic_value(params, y, activation)))(x)      # (n, d)
+    g = nn.input_gradient(params, x, activation)                                     # (n, d)
     return xp.sqrt(xp.sum(g * g, axis=1) + 1e-12)
 
 
