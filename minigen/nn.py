@@ -5,7 +5,9 @@ Adam (Kingma & Ba 2015, arXiv:1412.6980), for each parameter theta with gradient
     m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
     theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
 Gradients come from autograd (``autograd.value_and_grad``) of a loss written with ``xp``; this is
-the gradient descent of notes Eq. (31). Params are lists/dicts of arrays, so any room's model
+the gradient descent of notes Eq. (31). Adam is written here, not taken from
+autograd.misc.optimizers.adam, whose fixed step size leaves no room for a learning-rate schedule,
+gradient clipping or the NaN guard. Params are lists/dicts of arrays, so any room's model
 (coupling layers, Hamiltonians, generators, critics) plugs into the same ``train`` loop.
 """
 import math
@@ -15,6 +17,7 @@ from autograd.extend import SparseObject, defvjp, defvjp_argnums, primitive, vsp
 
 from minigen import backend
 from minigen.backend import xp
+from minigen.progress import Bar
 
 
 @primitive
@@ -243,37 +246,33 @@ def cosine_lr(lr, n_steps, warmup=0, final_frac=0.05):
     return schedule
 
 
-def train(loss, params, n_steps, lr=1e-3, callback=None, name="loss", value_and_grad=None, clip=None):
+def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=None, progress=None):
     """Minimize ``loss(params, step) -> scalar`` with Adam for n_steps; returns (params, history).
 
     ``lr`` is a float or a function step -> float (e.g. ``cosine_lr``). The loss of each step is
     recorded in ``history``; a NaN or infinite loss raises FloatingPointError, never a broken model.
     ``callback(step, params, loss_value)`` is called after every step when given.
-    ``value_and_grad(params, step) -> (loss, grads pytree)``, if given, replaces autograd (loss unused).
     ``clip``: rescale a gradient whose Euclidean norm exceeds it to that norm. One outlier batch can
     otherwise inflate Adam's second moment v and stall learning for ~1/(1 - b2) = 1000 steps.
+    ``progress``: the progress bar (``minigen.progress``): None shows it in a terminal, False never.
     """
-    if int(n_steps) < 1:
-        raise ValueError(f"n_steps must be >= 1; got {n_steps}")
+    n_steps = backend.check_int(n_steps, "n_steps")
     flat, unflatten = flatten(params)                  # one flat vector: see flatten
-    if value_and_grad is None:
-        value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
-    else:                                              # a written-out gradient, flattened like params
-        given = value_and_grad
-
-        def value_and_grad(v, step):
-            value, grads = given(unflatten(v), step)
-            leaves = tree_leaves(tree_map(lambda _, g: g, params, grads))
-            return value, xp.concatenate([xp.reshape(g, (-1,)) for g in leaves])
+    value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
     state, history = adam_init(flat), []
-    for step in range(int(n_steps)):
-        value, grads = value_and_grad(flat, step)
-        history.append(check_finite(float(value), name, step))
-        if clip is not None:
-            grads = grads * min(1.0, clip / (float(xp.sqrt(xp.sum(grads * grads))) + 1e-300))
-        flat, state = adam_step(flat, grads, state, lr(step) if callable(lr) else lr)
-        if callback is not None:
-            callback(step, unflatten(flat), history[-1])
+    bar = Bar(n_steps, name, progress)
+    try:
+        for step in range(n_steps):
+            value, grads = value_and_grad(flat, step)
+            history.append(check_finite(float(value), name, step))
+            if clip is not None:
+                grads = grads * min(1.0, clip / (float(xp.sqrt(xp.sum(grads * grads))) + 1e-300))
+            flat, state = adam_step(flat, grads, state, lr(step) if callable(lr) else lr)
+            if callback is not None:
+                callback(step, unflatten(flat), history[-1])
+            bar.update(step, history[-1])
+    finally:
+        bar.close()
     return unflatten(flat), history
 
 

@@ -12,6 +12,7 @@ import math
 from minigen import backend
 from minigen.backend import xp
 from minigen.diffusion.ornstein_uhlenbeck import check_time_grid
+from minigen.progress import steps
 
 
 def time_grid(n_steps, T=5.0, t_min=1e-3):
@@ -29,7 +30,7 @@ def time_grid(n_steps, T=5.0, t_min=1e-3):
     return [0.5 * math.log1p(math.exp(2 * ls)) for ls in log_sig]                      # t = log(1 + sigma^2) / 2
 
 
-def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="euler"):
+def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="euler", progress=None):
     """Integrate Eq. (135) from times[0] = T down to times[-1] = t_min > 0.
 
     score: callable (x (n, d), t float) -> (n, d), the score grad log p_t in OU time.
@@ -38,6 +39,7 @@ def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="eu
     method: "euler" (Euler-Maruyama, Eq. 122) or "heun" (predictor-corrector on the drift, the same
     noise in both stages; second order for the ODE alpha = 0).
     Returns the samples at times[-1], (n, d), or with return_path the whole path (len(times), n, d).
+    progress: a progress bar on long runs (None: in a terminal; False: never).
     """
     x = backend.as_points(x_T, "x_T")
     grid = check_time_grid(times, increasing=False)
@@ -57,7 +59,8 @@ def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="eu
         return y + (1.0 + alpha) * s
 
     path = [x]
-    for t, t_next in zip(grid[:-1], grid[1:]):
+    for k in steps(len(grid) - 1, "reverse diffusion", progress):
+        t, t_next = grid[k], grid[k + 1]
         h = t - t_next                                    # reverse-time step ds > 0
         noise = math.sqrt(2.0 * alpha * h) * rng.standard_normal(x.shape) if alpha > 0 else 0.0
         v = drift(x, t)

@@ -51,11 +51,11 @@ class Denoiser:
         self.sigma_range, self.activation = sigma_range, activation
         self.history = []                                                 # training losses
 
-    def sample(self, n, rng, n_steps=200, alpha=1.0, T=5.0, t_min=1e-3):
+    def sample(self, n, rng, n_steps=200, alpha=1.0, T=5.0, t_min=1e-3, progress=None):
         """n new points: reverse diffusion (Eq. 135) from N(0, Id) driven by this denoiser's score: (n, d)."""
         x_T = rng.standard_normal((int(n), self.mean.shape[0]))
         return reverse_sde(score_from_denoiser(self), x_T, time_grid(n_steps, T, t_min), rng, alpha=alpha,
-                           method="euler" if alpha > 0 else "heun")
+                           method="euler" if alpha > 0 else "heun", progress=progress)
 
     def standardized(self, u, sigma):
         """D in standardized units: u (n, d), sigma (1, 1) or (n, 1) array -> (n, d)."""
@@ -75,8 +75,8 @@ class Denoiser:
         return self.mean + self.scale * self.standardized(u, sigma_u)
 
 
-def train_denoiser(data, rng, n_steps=3000, batch_size=512, hidden=(96, 96, 96), lr=3e-3,
-                   sigma_min=0.01, sigma_max=20.0, activation="relu"):
+def train_denoiser(data, rng, *, n_steps=3000, batch_size=512, hidden=(96, 96, 96), lr=3e-3,
+                   sigma_min=0.01, sigma_max=20.0, activation="relu", progress=None):
     """Fit D_theta(y, sigma) by the denoising MSE of Eq. (141), sigma log-uniform in [sigma_min, sigma_max].
 
     data: (n, d). Standardized internally (mean per coordinate, one overall scale, so the noise stays
@@ -113,8 +113,8 @@ def train_denoiser(data, rng, n_steps=3000, batch_size=512, hidden=(96, 96, 96),
         F = nn.mlp(params, xp.concatenate([c_in * y, c_noise], axis=1), activation)
         return xp.mean(xp.sum((F - (x - c_skip * y) / c_out) ** 2, axis=1))     # Eq. (141) / c_out^2
 
-    model.params, model.history = nn.train(loss, params, n_steps, nn.cosine_lr(lr, n_steps, warmup=100),
-                                           name="denoiser loss")
+    model.params, model.history = nn.train(loss, params, n_steps, lr=nn.cosine_lr(lr, n_steps, warmup=100),
+                                           name="denoiser", progress=progress)
     return model
 
 

@@ -112,8 +112,9 @@ def make_coupling_flow(dim, rng, n_blocks=8, hidden=(64, 64), scale_bound=3.0, a
     return flow
 
 
-def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=2000, batch_size=1024,
-                        lr=1e-2, clip=10.0, scale_bound=3.0, activation="relu", callback=None):
+def train_coupling_flow(data, rng, *, n_blocks=12, hidden=(32, 32), n_steps=2000, batch_size=1024,
+                        lr=1e-2, clip=10.0, scale_bound=3.0, activation="relu", callback=None,
+                        progress=None):
     """Fit a coupling flow to data (n, d) by minimizing the NLL of Eq. (78) with Adam (cosine schedule).
 
     Returns the trained CouplingFlow with ``.history`` (the minibatch NLL of every step). Each gradient
@@ -137,6 +138,6 @@ def train_coupling_flow(data, rng, n_blocks=12, hidden=(32, 32), n_steps=2000, b
         return -xp.mean(flow.log_prob(nn.minibatch(data, batch_size, rng), params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(nll, flow.params, n_steps, schedule, callback, name="NLL",
-                                         clip=clip)
+    flow.params, flow.history = nn.train(nll, flow.params, n_steps, lr=schedule, callback=callback, name="coupling flow NLL",
+                                         clip=clip, progress=progress)
     return flow

@@ -172,9 +172,10 @@ class HamiltonianFlow:
         return xp.stack([shown(b, y) for b, y in states], axis=0)
 
 
-def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(32,),
+def train_hamiltonian_flow(data, rng, *, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(32,),
                            n_steps=2000, batch_size=256, lr=3e-2, init_scale=1.0, quadratic_kinetic=True,
-                           block_scale=True, r_hidden=(64,), clip=None, callback=None):
+                           block_scale=True, r_hidden=(64,), clip=None, callback=None,
+                           progress=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
     Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
@@ -194,6 +195,6 @@ def train_hamiltonian_flow(data, rng, n_blocks=4, n_leapfrog=2, step_size=0.5, h
         return -xp.mean(flow.elbo(nn.minibatch(data, batch_size, rng), rng, 1, params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(loss, flow.params, n_steps, schedule, callback, name="negative ELBO",
-                                         clip=clip)
+    flow.params, flow.history = nn.train(loss, flow.params, n_steps, lr=schedule, callback=callback,
+                                         name="Hamiltonian flow -ELBO", clip=clip, progress=progress)
     return flow

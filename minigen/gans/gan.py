@@ -49,8 +49,8 @@ def generator_loss(a_fake, loss="non_saturating"):
     return xp.mean(_softplus(-a_fake))                      # -log sigmoid(a) = softplus(-a)
 
 
-def fit_discriminator(x_data, x_g, rng, n_steps=2000, hidden=(64, 64), batch_size=512, lr=3e-3,
-                      activation="tanh"):
+def fit_discriminator(x_data, x_g, rng, *, n_steps=2000, hidden=(64, 64), batch_size=512, lr=3e-3,
+                      activation="tanh", progress=None):
     """Lemma 1 in practice: G fixed (its samples x_g), train D by ascent on V; returns D(x) -> (n,).
 
     x_data (n, d) and x_g (m, d) are used as they are (no scaling). Learning rate decays by cosine.
@@ -63,7 +63,8 @@ def fit_discriminator(x_data, x_g, rng, n_steps=2000, hidden=(64, 64), batch_siz
         xr, xf = nn.minibatch(x_data, batch_size, rng), nn.minibatch(x_g, batch_size, rng)
         return discriminator_loss(p, xr, xf, activation=activation)
 
-    params, _ = nn.train(loss, params, n_steps, nn.cosine_lr(lr, n_steps), name="discriminator loss")
+    params, _ = nn.train(loss, params, n_steps, lr=nn.cosine_lr(lr, n_steps),
+                         name="discriminator loss", progress=progress)
     return lambda x: 0.5 * (xp.tanh(0.5 * nn.mlp(params, backend.as_points(x, "x"), activation)[:, 0]) + 1.0)
 
 
@@ -80,8 +81,9 @@ class GAN(common.AdversarialModel):
         return 0.5 * (xp.tanh(0.5 * a) + 1.0)
 
 
-def train_gan(data, rng, n_steps=2000, k=1, loss="non_saturating", latent_dim=2, hidden=(64, 64),
-              batch_size=256, lr=1e-3, betas=(0.5, 0.999), activation="leaky_relu", n_snapshots=6):
+def train_gan(data, rng, *, n_steps=2000, k=1, loss="non_saturating", latent_dim=2, hidden=(64, 64),
+              batch_size=256, lr=1e-3, betas=(0.5, 0.999), activation="leaky_relu", n_snapshots=6,
+              progress=None):
     """Algorithm 2 on data (n, d): k discriminator steps per generator step, n_steps generator steps.
 
     The data are centred and scaled internally (common.scale_data); samples come back in data units.
@@ -106,7 +108,7 @@ def train_gan(data, rng, n_steps=2000, k=1, loss="non_saturating", latent_dim=2,
     g_params, d_params, hist = common.adversarial_loop(
         x, rng, g_params, d_params, d_loss, g_loss, n_steps=n_steps, n_inner=k, batch_size=batch_size,
         latent_dim=latent_dim, lr_g=lr, lr_d=lr, betas=betas, g_activation=activation,
-        n_snapshots=n_snapshots, unscale=lambda y: mean + s * y)
+        n_snapshots=n_snapshots, unscale=lambda y: mean + s * y, name="GAN", progress=progress)
     hist["value"] = [-v for v in hist.pop("d_loss")]          # V(D, G) estimate, Eq. (47); -log 4 at equilibrium
     del hist["monitor"]
     return GAN(g_params, d_params, latent_dim, mean, s, activation, hist)

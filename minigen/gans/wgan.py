@@ -12,6 +12,7 @@ import autograd
 from minigen import backend, nn
 from minigen.backend import xp
 from minigen.gans import common
+from minigen.progress import steps
 
 LIPSCHITZ = ("gp", "clip")
 
@@ -52,8 +53,8 @@ def _check_lipschitz(lipschitz, n_critic=1):
     return backend.check_int(n_critic, "n_critic")
 
 
-def fit_critic(x_p, x_q, rng, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01, hidden=(64, 64),
-               batch_size=512, lr=2e-3, activation="leaky_relu"):
+def fit_critic(x_p, x_q, rng, *, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01, hidden=(64, 64),
+               batch_size=512, lr=2e-3, activation="leaky_relu", progress=None):
     """Theorem 3 in practice: train f on two fixed samples x_p (n, d), x_q (m, d), in their own units.
 
     Returns (f, w1): f(x) -> (n,) and the dual estimate w1 = mean f(x_p) - mean f(x_q) <= W1(p, q).
@@ -67,7 +68,7 @@ def fit_critic(x_p, x_q, rng, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.01,
         params = clip_weights(params, backend.check_positive(clip, "clip"))
     loss = autograd.value_and_grad(critic_loss)
     state, sched = nn.adam_init(params), nn.cosine_lr(lr, n_steps)
-    for step in range(n_steps):
+    for step in steps(n_steps, "critic", progress):
         xr, xf = nn.minibatch(x_p, batch_size, rng), nn.minibatch(x_q, batch_size, rng)
         val, grads = loss(params, xr, xf, rng.random((batch_size, 1)), lam, activation)
         nn.check_finite(float(val), "critic loss", step)
@@ -90,9 +91,9 @@ class WGAN(common.AdversarialModel):
         return self.scale * critic_value(self.critic_params, self._to_scaled(x), self.activation)
 
 
-def train_wgan(data, rng, lipschitz="gp", n_steps=2000, n_critic=2, lam=0.1, clip=0.01, latent_dim=2,
+def train_wgan(data, rng, *, lipschitz="gp", n_steps=2000, n_critic=2, lam=0.1, clip=0.01, latent_dim=2,
                hidden=(64, 64, 64), batch_size=256, lr=2e-3, betas=(0.5, 0.9), activation="leaky_relu",
-               n_snapshots=6):
+               n_snapshots=6, progress=None):
     """WGAN on data (n, d): n_critic critic steps (Eq. (63)) per generator step, n_steps generator steps.
 
     lipschitz="gp": penalty weight lam; "clip": weights clipped to [-clip, clip]. Data are centred and
@@ -130,6 +131,7 @@ def train_wgan(data, rng, lipschitz="gp", n_steps=2000, n_critic=2, lam=0.1, cli
         x, rng, g_params, f_params, d_loss, g_loss, n_steps=n_steps, n_inner=n_critic, batch_size=batch_size,
         latent_dim=latent_dim, lr_g=lr, lr_d=lr, betas=betas, g_activation=activation,
         after_d_step=None if clip is None else (lambda p: clip_weights(p, clip)), monitor=monitor,
-        n_snapshots=n_snapshots, unscale=lambda y: mean + s * y)
+        n_snapshots=n_snapshots, unscale=lambda y: mean + s * y, name=f"WGAN-{lipschitz}",
+        progress=progress)
     hist["w1"] = hist.pop("monitor")
     return WGAN(g_params, f_params, latent_dim, mean, s, activation, hist)

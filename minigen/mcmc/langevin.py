@@ -13,15 +13,17 @@ import math
 
 from minigen.backend import check_positive, xp
 from minigen.mcmc.metropolis import ChainResult, check_run, checked_call
+from minigen.progress import steps
 
 
-def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None) -> ChainResult:
+def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None, progress=None) -> ChainResult:
     """Unadjusted Langevin algorithm (ULA) for n_chains chains in lockstep.
 
     score: (n, d) -> (n, d), grad log pi = -grad U.   x0: (n_chains, d).   step_size: h > 0.
     beta: inverse temperature, the chain targets pi^beta ∝ exp(-beta U) (Eq. 119).
     sigma: noise level; default sqrt(2 / beta) (Eq. 118). Any other sigma samples pi^(2 / sigma^2) instead.
     Returns ChainResult: samples (n_steps // thin, n_chains, d), accept_rate (all ones), final (n_chains, d).
+    progress: a progress bar on long runs (None: in a terminal; False: never).
     """
     x, n_steps, thin = check_run(x0, n_steps, thin)
     h = check_positive(step_size, "step_size")
@@ -31,14 +33,14 @@ def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None) -
     checked_call(score, x, "score", (n, d))
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
     noise_scale = sigma * math.sqrt(h)
-    for k in range(1, n_steps + 1):
+    for k in steps(n_steps, "ULA", progress, start=1):
         x = x + (h * score(x) + noise_scale * rng.standard_normal((n, d)))    # Eq. (122) with V = score (117)
         if k % thin == 0:
             kept[k // thin - 1] = x
     return ChainResult(kept, xp.ones(n, dtype=x.dtype), x)
 
 
-def mala(log_prob, score, x0, n_steps, step_size, rng, thin=1) -> ChainResult:
+def mala(log_prob, score, x0, n_steps, step_size, rng, thin=1, progress=None) -> ChainResult:
     """Metropolis-adjusted Langevin: the ULA move y = x + h s(x) + sqrt(2h) xi as the proposal of Algorithm 1.
 
     The proposal Q(x, y) = N(y; x + h s(x), 2h I) is not symmetric, so the Hastings ratio uses
@@ -54,7 +56,7 @@ def mala(log_prob, score, x0, n_steps, step_size, rng, thin=1) -> ChainResult:
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
     n_accept = xp.zeros(n, dtype=x.dtype)
     c = math.sqrt(2.0 * h)
-    for k in range(1, n_steps + 1):
+    for k in steps(n_steps, "MALA", progress, start=1):
         xi = rng.standard_normal((n, d))
         y = x + (h * s_x + c * xi)                                            # Eq. (122) as proposal
         lp_y, s_y = log_prob(y), score(y)
@@ -71,7 +73,7 @@ def mala(log_prob, score, x0, n_steps, step_size, rng, thin=1) -> ChainResult:
     return ChainResult(kept, n_accept / n_steps, x)
 
 
-def annealed_langevin(score, x0, betas, step_size, rng, thin=1) -> ChainResult:
+def annealed_langevin(score, x0, betas, step_size, rng, thin=1, progress=None) -> ChainResult:
     """Simulated annealing (Eq. 121): one ULA step per inverse temperature, x <- x + h s(x) + sqrt(2h / beta_t) xi.
 
     betas: (T,) inverse temperatures in (0, 1], typically increasing from small (hot) to 1 (the target).
@@ -85,7 +87,8 @@ def annealed_langevin(score, x0, betas, step_size, rng, thin=1) -> ChainResult:
     n, d = x.shape
     checked_call(score, x, "score", (n, d))
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
-    for k, beta_t in enumerate(bs, start=1):
+    for k in steps(n_steps, "annealed Langevin", progress, start=1):
+        beta_t = bs[k - 1]
         x = x + (h * score(x) + math.sqrt(2.0 * h / beta_t) * rng.standard_normal((n, d)))   # Eq. (121)-(122)
         if k % thin == 0:
             kept[k // thin - 1] = x

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from minigen import backend
 from minigen.backend import check_int, check_positive, xp
+from minigen.progress import steps
 
 
 class ChainResult(NamedTuple):
@@ -51,7 +52,8 @@ def checked_call(f, x, name, shape):
 
 # --- the sampler ---------------------------------------------------------------------------------------
 
-def metropolis_hastings(log_prob, x0, n_steps, step_size, rng, proposal=None, thin=1) -> ChainResult:
+def metropolis_hastings(log_prob, x0, n_steps, step_size, rng, proposal=None, thin=1,
+                        progress=None) -> ChainResult:
     """Algorithm 1 for n_chains chains in lockstep.
 
     log_prob: (n, d) -> (n,), log pi up to a constant.   x0: (n_chains, d), the states at step 0.
@@ -59,6 +61,7 @@ def metropolis_hastings(log_prob, x0, n_steps, step_size, rng, proposal=None, th
     proposal: None, or an object with sample(x, rng) and log_density(y, x) (see the module docstring).
     thin: keep one state every `thin` steps; samples has shape (n_steps // thin, n_chains, d).
     log_prob is called once per step (on the proposals): the log pi of the current state is cached.
+    progress: a progress bar on long runs (None: in a terminal; False: never).
     """
     x, n_steps, thin = check_run(x0, n_steps, thin)
     n, d = x.shape
@@ -69,7 +72,7 @@ def metropolis_hastings(log_prob, x0, n_steps, step_size, rng, proposal=None, th
     lp_x = checked_call(log_prob, x, "log_prob", (n,))                      # log pi(x), cached
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
     n_accept = xp.zeros(n, dtype=x.dtype)
-    for k in range(1, n_steps + 1):
+    for k in steps(n_steps, "Metropolis-Hastings", progress, start=1):
         if proposal is None:
             y = x + step_size * rng.standard_normal((n, d))               # Algorithm 1, l. 3: y ~ Q(x, .)
             lp_y = log_prob(y)

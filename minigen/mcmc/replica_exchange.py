@@ -13,6 +13,7 @@ from typing import NamedTuple
 from minigen import backend
 from minigen.backend import check_positive, xp
 from minigen.mcmc.metropolis import check_run, checked_call
+from minigen.progress import steps
 
 
 class ReplicaResult(NamedTuple):
@@ -60,7 +61,8 @@ def check_steps(step_size, R):
     return [check_positive(float(v), "step_size") for v in h]
 
 
-def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, return_all=False) -> ReplicaResult:
+def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, return_all=False,
+                     progress=None) -> ReplicaResult:
     """Parallel tempering of n_chains chains at each of R = len(betas) temperatures.
 
     log_prob: (m, d) -> (m,), log pi at beta = 1; it is called ONCE per step, on all R * n_chains proposals.
@@ -69,9 +71,9 @@ def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, retur
     x, n_steps, thin = check_run(x0, n_steps, thin)
     betas = check_betas(betas)
     R, (n, d) = len(betas), x.shape
-    steps = check_steps(step_size, R)
+    step_sizes = check_steps(step_size, R)
     beta_rows = xp.repeat(xp.asarray(betas, dtype=x.dtype), n)                # (R n,): beta of every row
-    step_rows = xp.repeat(xp.asarray(steps, dtype=x.dtype), n)[:, None]       # (R n, 1)
+    step_rows = xp.repeat(xp.asarray(step_sizes, dtype=x.dtype), n)[:, None]       # (R n, 1)
     X = xp.concatenate([x] * R, axis=0)                                       # (R n, d): replica r in rows r n + [0, n)
     lp = checked_call(log_prob, X, "log_prob", (R * n,))                      # log pi (not tempered), cached
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
@@ -80,7 +82,7 @@ def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, retur
     plans = [_swap_plan(betas, parity, x.dtype) for parity in (0, 1)]
     swap_count = [xp.zeros(len(plan[0]), dtype=x.dtype) for plan in plans]        # per parity, on device
     cols = xp.arange(n)[None, :]
-    for k in range(1, n_steps + 1):
+    for k in steps(n_steps, "replica exchange", progress, start=1):
         # Metropolis move in every replica on pi^beta (Eq. 42): log r = beta (log pi(y) - log pi(x))
         Y = X + step_rows * rng.standard_normal((R * n, d))
         lp_y = log_prob(Y)                                                    # one batched call (R n, d)
