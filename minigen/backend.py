@@ -11,6 +11,7 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
 On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
+import contextlib
 import ctypes
 import math
 import numbers
@@ -285,6 +286,20 @@ def keep_freed_memory(pad=64 << 20):
         return bool(ctypes.CDLL("libc.so.6").mallopt(-2, int(pad)))     # -2: M_TOP_PAD
     except (OSError, AttributeError):                                   # not glibc
         return False
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS runs on one thread (threadpoolctl; nothing if it is missing).
+
+    Training multiplies small matrices (batch 256-1024 by widths 32-96): a second BLAS thread does
+    not shorten a step, it spins and doubles the CPU time, and makes the wall time vary by 2x from
+    run to run on a 2-core machine (benchmarks/training.py). The trainers run inside it.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 keep_freed_memory()

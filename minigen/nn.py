@@ -10,6 +10,7 @@ autograd.misc.optimizers.adam, whose fixed step size leaves no room for a learni
 gradient clipping or the NaN guard. Params are lists/dicts of arrays, so any room's model
 (coupling layers, Hamiltonians, generators, critics) plugs into the same ``train`` loop.
 """
+import contextlib
 import math
 
 import autograd
@@ -86,9 +87,11 @@ def _dense_vjp(argnums, h, args, kwargs):
     s = None if activation is None else SLOPES[activation](h, lambda: x @ W + b)    # act'(a)
 
     def vjp(g):
-        ga = None if (1 not in argnums and 2 not in argnums) else (g if s is None else g * s)
-        parts = {0: lambda: dense_transpose(g, s, W),                 # dL/dx = (g * act'(a)) W^T
-                 1: lambda: xp.transpose(x) @ ga, 2: lambda: xp.sum(ga, axis=0)}
+        if argnums == (0,):                                            # an input gradient only
+            return (dense_transpose(g, s, W),)                         # dL/dx = (g * act'(a)) W^T
+        ga = g if s is None else g * s                                 # dL/da
+        parts = {0: lambda: dense_transpose(ga, None, W), 1: lambda: xp.transpose(x) @ ga,
+                 2: lambda: xp.sum(ga, axis=0)}
         return tuple(parts[i]() for i in argnums)
     return vjp
 
@@ -261,7 +264,7 @@ def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=No
     value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
     state, history = adam_init(flat), []
     bar = Bar(n_steps, name, progress)
-    try:
+    with backend.one_blas_thread(), contextlib.closing(bar):
         for step in range(n_steps):
             value, grads = value_and_grad(flat, step)
             history.append(check_finite(float(value), name, step))
@@ -271,8 +274,6 @@ def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=No
             if callback is not None:
                 callback(step, unflatten(flat), history[-1])
             bar.update(step, history[-1])
-    finally:
-        bar.close()
     return unflatten(flat), history
 
 

@@ -245,3 +245,20 @@ def test_float32_option_gives_float32_arrays(name):
         assert g.dtype == np.float32
     finally:
         backend.set_backend(DEFAULT_BACKEND)
+
+
+def test_training_runs_blas_on_one_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if not any(i["user_api"] == "blas" for i in threadpoolctl.threadpool_info()):
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    seen = []
+    params = {"w": backend.asarray(np.ones(3))}
+
+    def loss(p, step):
+        seen.append({i["internal_api"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+                     if i["user_api"] == "blas"})
+        return xp.sum(p["w"] ** 2)
+
+    from minigen import nn
+    nn.train(loss, params, 2)
+    assert len(seen) == 2 and all(s and set(s.values()) == {1} for s in seen)

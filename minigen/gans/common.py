@@ -6,6 +6,7 @@ updates of the adversary (discriminator D or critic f) with one update of G; WGA
 loop with k = n_critic (Arjovsky et al. 2017, arXiv:1701.07875; Gulrajani et al. 2017,
 arXiv:1704.00028). The adversary's loss and the generator's loss are what gan.py and wgan.py define.
 """
+import contextlib
 import math
 
 import autograd
@@ -78,7 +79,7 @@ def adversarial_loop(x, rng, g_params, d_params, d_loss, g_loss, *, n_steps, n_i
     snap_at = {round(i * (n_steps - 1) / max(1, n_snapshots - 1)) for i in range(n_snapshots)}
     hist = {"step": [], "d_loss": [], "g_loss": [], "monitor": [], "snapshots": []}
     bar = Bar(n_steps, name, progress)
-    try:
+    with backend.one_blas_thread(), contextlib.closing(bar):
         for step in range(n_steps):                                        # Algorithm 2, line 1
             g_params = g_tree(g_flat)
             for _ in range(n_inner):                                       # line 2: k adversary steps
@@ -102,6 +103,4 @@ def adversarial_loop(x, rng, g_params, d_params, d_loss, g_loss, *, n_steps, n_i
             if step in snap_at:
                 hist["snapshots"].append((step + 1, unscale(nn.mlp(g_tree(g_flat), z_snap, g_activation))))
             bar.update(step, hist["d_loss"][-1])
-    finally:
-        bar.close()
     return g_tree(g_flat), d_tree(d_flat), hist

@@ -68,13 +68,14 @@ def fit_critic(x_p, x_q, rng, *, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.
         params = clip_weights(params, backend.check_positive(clip, "clip"))
     loss = autograd.value_and_grad(critic_loss)
     state, sched = nn.adam_init(params), nn.cosine_lr(lr, n_steps)
-    for step in steps(n_steps, "critic", progress):
-        xr, xf = nn.minibatch(x_p, batch_size, rng), nn.minibatch(x_q, batch_size, rng)
-        val, grads = loss(params, xr, xf, rng.random((batch_size, 1)), lam, activation)
-        nn.check_finite(float(val), "critic loss", step)
-        params, state = nn.adam_step(params, grads, state, sched(step), 0.5, 0.9)
-        if lipschitz == "clip":
-            params = clip_weights(params, clip)
+    with backend.one_blas_thread():
+        for step in steps(n_steps, "critic", progress):
+            xr, xf = nn.minibatch(x_p, batch_size, rng), nn.minibatch(x_q, batch_size, rng)
+            val, grads = loss(params, xr, xf, rng.random((batch_size, 1)), lam, activation)
+            nn.check_finite(float(val), "critic loss", step)
+            params, state = nn.adam_step(params, grads, state, sched(step), 0.5, 0.9)
+            if lipschitz == "clip":
+                params = clip_weights(params, clip)
     f = lambda x: critic_value(params, backend.as_points(x, "x"), activation)  # noqa: E731
     return f, float(xp.mean(f(x_p)) - xp.mean(f(x_q)))
 
