@@ -262,3 +262,18 @@ def test_training_runs_blas_on_one_thread():
     from minigen import nn
     nn.train(loss, params, 2)
     assert len(seen) == 2 and all(s and set(s.values()) == {1} for s in seen)
+
+
+def test_keep_freed_memory_applies_on_linux_and_can_be_refused(monkeypatch):
+    monkeypatch.setenv("MINIGEN_MALLOC", "default")
+    assert backend.keep_freed_memory() is False
+    monkeypatch.delenv("MINIGEN_MALLOC")
+    monkeypatch.setattr(backend.sys, "platform", "darwin")
+    assert backend.keep_freed_memory() is False
+    monkeypatch.setattr(backend.sys, "platform", "linux")
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        pytest.skip("not glibc")
+    assert backend.keep_freed_memory() is True

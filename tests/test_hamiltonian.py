@@ -163,10 +163,12 @@ def test_trained_hamiltonian_flow_elbo_and_samples():
     elbo = flow.elbo(fresh, backend.rng(2))
     true_ll = target.log_prob(fresh)
     # SE of mean(true_ll - elbo) over 2e4 points: std / sqrt(2e4) ~ 0.01. The aim is 0.3 nats and 2x the
-    # SW floor; over training seeds 0-5 the defaults give 0.23-0.29 nats (0.286 with this seed) and
-    # 1.3-1.6x. Training is chaotic (a last-bit difference in arithmetic, as between two CPUs, changes the
-    # trajectory and draws another value from that spread), so the ELBO bound is 0.33, not the aim itself.
-    assert np.mean(true_ll) - np.mean(elbo) < 0.33, (np.mean(true_ll), np.mean(elbo))
+    # SW floor; over training seeds 0-5 the defaults give 0.16-0.24 nats (0.219 with this seed) and
+    # 1.2-1.5x. Training is chaotic (a last-bit difference in arithmetic, as between two CPUs, changes the
+    # trajectory and draws another value from that spread), so the bound is the aim, not the spread.
+    # Two-sided: ELBO <= log p (the bound of the module docstring), so the gap is > 0 up to 5 SE.
+    assert np.mean(true_ll) - np.mean(elbo) > -5 * 0.01, (np.mean(true_ll), np.mean(elbo))
+    assert np.mean(true_ll) - np.mean(elbo) < 0.3, (np.mean(true_ll), np.mean(elbo))
     n = 5000                                        # the two-sample SW fluctuates ~30%: average 3 chunks
     floor = np.mean([metrics.sliced_wasserstein(target.sample(n, backend.rng(10 + i)),
                                                 target.sample(n, backend.rng(20 + i)), backend.rng(i))

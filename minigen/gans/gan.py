@@ -81,7 +81,7 @@ class GAN(common.AdversarialModel):
         return 0.5 * (xp.tanh(0.5 * a) + 1.0)
 
 
-def train_gan(data, rng, *, n_steps=2000, k=1, loss="non_saturating", latent_dim=2, hidden=(64, 64),
+def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim=2, hidden=(64, 64),
               batch_size=256, lr=1e-3, betas=(0.5, 0.999), activation="leaky_relu", n_snapshots=6,
               progress=None):
     """Algorithm 2 on data (n, d): k discriminator steps per generator step, n_steps generator steps.
