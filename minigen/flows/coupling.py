@@ -137,6 +137,6 @@ def train_coupling_flow(data, rng, *, n_blocks=12, hidden=(32, 32), n_steps=2000
         return -xp.mean(flow.log_prob(nn.minibatch(data, batch_size, rng), params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
-    flow.params, flow.history = nn.train(nll, flow.params, n_steps, lr=schedule, callback=callback, name="coupling flow NLL",
-                                         clip=clip, progress=progress)
+    flow.params, flow.history = nn.train(nll, flow.params, n_steps, lr=schedule, callback=callback,
+                                         name="coupling flow NLL", clip=clip, progress=progress)
     return flow

@@ -73,7 +73,9 @@ class HamiltonianFlow:
 
     def _blocks(self, params):
         for pv, pk in zip(params["V"], params["K"]):
-            yield (lambda q, pv=pv: nn.input_gradient(pv, q)), (lambda p, pk=pk: self.quadratic * p + nn.input_gradient(pk, p))
+            grad_V = lambda q, pv=pv: nn.input_gradient(pv, q)                       # noqa: E731
+            grad_K = lambda p, pk=pk: self.quadratic * p + nn.input_gradient(pk, p)   # noqa: E731
+            yield grad_V, grad_K
 
     def inverse(self, u, params=None):
         """Generative direction: latent u (n, 2d) -> phase point (q, p) as (n, 2d), and log|det J| (n,)."""
