@@ -11,16 +11,15 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
 On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
-import contextlib
-import ctypes
 import math
 import numbers
 import os
-import sys
 
 import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import Box
+
+from minigen import host
 
 _INSTALL_HINT = 'install it with  pip install "minigen[gpu]"  (the cupy-cuda12x wheel) on a machine with an NVIDIA GPU'
 
@@ -271,36 +270,5 @@ def to_numpy(a):
     return _active["backend"].to_host(a)
 
 
-def keep_freed_memory(pad=64 << 20):
-    """Ask glibc's malloc to keep ``pad`` bytes of freed heap instead of returning them to the OS.
-
-    A training step allocates and frees the same few-hundred-kilobyte arrays every time; by default
-    glibc gives them back and takes them again through page faults, which cost a third of a small
-    network's step (the benchmarks/training.py figures). One process-wide setting (M_TOP_PAD),
-    applied once at import on Linux; ``MINIGEN_MALLOC=default`` in the environment leaves malloc alone.
-    Returns True if the setting was applied.
-    """
-    if not sys.platform.startswith("linux") or os.environ.get("MINIGEN_MALLOC") == "default":
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(-2, int(pad)))     # -2: M_TOP_PAD
-    except (OSError, AttributeError):                                   # not glibc
-        return False
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS runs on one thread (threadpoolctl; nothing if it is missing).
-
-    Training multiplies small matrices (batch 256-1024 by widths 32-96): a second BLAS thread does
-    not shorten a step, it spins and doubles the CPU time, and makes the wall time vary by 2x from
-    run to run on a 2-core machine (benchmarks/training.py). The trainers run inside it.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
-keep_freed_memory()
+host.keep_freed_memory()
 set_backend(os.environ.get("MINIGEN_BACKEND", "numpy"))

@@ -16,7 +16,7 @@ import math
 import autograd
 from autograd.extend import SparseObject, defvjp, defvjp_argnums, primitive, vspace
 
-from minigen import backend
+from minigen import backend, host
 from minigen.backend import xp
 from minigen.progress import Bar
 
@@ -210,7 +210,8 @@ def input_gradient(params, x, activation="tanh"):
     """grad_x f(x) at each row, for a scalar MLP f(x) = mlp(params, x): (n, d_in) -> (n, d_in).
 
     Rows are independent, so the gradient of sum_i f(x_i) holds every row's gradient. autograd takes
-    it through ``dense``'s VJP, so it is itself differentiable (``dense_transpose``): a training loss
+    it through ``dense``'s VJP, so it is itself differentiable (``dense_transpose``): a training
+    loss
     may contain it (the WGAN gradient penalty, the Hamiltonian flow's forces).
     """
     return autograd.grad(lambda y: xp.sum(mlp(params, y, activation)))(x)
@@ -264,7 +265,7 @@ def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=No
     value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
     state, history = adam_init(flat), []
     bar = Bar(n_steps, name, progress)
-    with backend.one_blas_thread(), contextlib.closing(bar):
+    with host.one_blas_thread(), contextlib.closing(bar):
         for step in range(n_steps):
             value, grads = value_and_grad(flat, step)
             history.append(check_finite(float(value), name, step))

@@ -18,7 +18,7 @@ def _interactive():
 
 
 class Bar:
-    """``bar.update(step, loss=None)`` after each of ``total`` steps (step counts from 0); ``close()``."""
+    """``bar.update(step, loss=None)`` after each of ``total`` steps (from 0), then ``close()``."""
 
     def __init__(self, total, name, progress=None, delay=0.5, every=0.2):
         self.total, self.name, self.delay, self.every = int(total), name, delay, every
@@ -27,11 +27,12 @@ class Bar:
         self.shown = False
 
     def update(self, step, loss=None):
-        """Redraw if at least ``every`` s passed since the last line (and ``delay`` s since the start)."""
+        """Redraw if ``every`` s passed since the last line and ``delay`` s since the start."""
         if not self.on:
             return
         now = time.perf_counter()
-        if now - self.start < self.delay or (now - self.last < self.every and step + 1 < self.total):
+        early = now - self.start < self.delay
+        if early or (now - self.last < self.every and step + 1 < self.total):
             return
         self.last, self.shown = now, True
         done = step + 1
@@ -41,8 +42,8 @@ class Bar:
         bar = "=" * filled + (">" if filled < width else "") + " " * max(0, width - filled - 1)
         loss_text = "" if loss is None else f"  loss {float(loss):.4g}"
         left = (self.total - done) / rate
-        sys.stderr.write(f"\r{self.name}  {done}/{self.total} [{bar}]{loss_text}  {rate:.0f} steps/s"
-                         f"  {_duration(left)} left ")
+        sys.stderr.write(f"\r{self.name}  {done}/{self.total} [{bar}]{loss_text}"
+                         f"  {rate:.0f} steps/s  {_duration(left)} left ")
         sys.stderr.flush()
 
     def close(self):
@@ -61,7 +62,7 @@ def _duration(seconds):
 
 
 def steps(n, name, progress=None, start=0):
-    """range(start, start + n), drawing a bar as the loop advances: ``for k in steps(n, "ULA"): ...``."""
+    """range(start, start + n) that draws a bar as it advances: ``for k in steps(n, "ULA")``."""
     bar = Bar(n, name, progress)
     try:
         for i in range(n):

@@ -13,6 +13,7 @@ import pytest
 import fakecupy
 from conftest import BACKENDS, DEFAULT_BACKEND, assert_close, assert_on_backend, host
 from minigen import backend
+from minigen import host as host_settings
 from minigen.backend import xp
 
 
@@ -266,14 +267,14 @@ def test_training_runs_blas_on_one_thread():
 
 def test_keep_freed_memory_applies_on_linux_and_can_be_refused(monkeypatch):
     monkeypatch.setenv("MINIGEN_MALLOC", "default")
-    assert backend.keep_freed_memory() is False
+    assert host_settings.keep_freed_memory() is False
     monkeypatch.delenv("MINIGEN_MALLOC")
-    monkeypatch.setattr(backend.sys, "platform", "darwin")
-    assert backend.keep_freed_memory() is False
-    monkeypatch.setattr(backend.sys, "platform", "linux")
+    monkeypatch.setattr(host_settings.sys, "platform", "darwin")
+    assert host_settings.keep_freed_memory() is False
+    monkeypatch.setattr(host_settings.sys, "platform", "linux")
     try:
         import ctypes
         ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         pytest.skip("not glibc")
-    assert backend.keep_freed_memory() is True
+    assert host_settings.keep_freed_memory() is True

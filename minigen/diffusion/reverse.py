@@ -30,7 +30,8 @@ def time_grid(n_steps, T=5.0, t_min=1e-3):
     return [0.5 * math.log1p(math.exp(2 * ls)) for ls in log_sig]                      # t = log(1 + sigma^2) / 2
 
 
-def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="euler", progress=None):
+def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="euler",
+                progress=None):
     """Integrate Eq. (135) from times[0] = T down to times[-1] = t_min > 0.
 
     score: callable (x (n, d), t float) -> (n, d), the score grad log p_t in OU time.

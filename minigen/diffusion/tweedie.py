@@ -114,7 +114,8 @@ def train_denoiser(data, rng, *, n_steps=6000, batch_size=512, hidden=(96, 96, 9
         F = nn.mlp(params, xp.concatenate([c_in * y, c_noise], axis=1), activation)
         return xp.mean(xp.sum((F - (x - c_skip * y) / c_out) ** 2, axis=1))     # Eq. (141) / c_out^2
 
-    model.params, model.history = nn.train(loss, params, n_steps, lr=nn.cosine_lr(lr, n_steps, warmup=100),
+    schedule = nn.cosine_lr(lr, n_steps, warmup=100)
+    model.params, model.history = nn.train(loss, params, n_steps, lr=schedule,
                                            name="denoiser", progress=progress)
     return model
 

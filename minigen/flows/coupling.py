@@ -5,8 +5,8 @@ T^{-1} = T_1^{-1} o ... o T_k^{-1} maps data to latent (Eq. (9), (70)); with bas
 and training minimizes the empirical NLL  -(1/n) sum_j log p(x_j)  by Adam (Eq. (78)).
 Sampling pushes z ~ N(0, I) through T; latent interpolation x_e = T((1 - e) z_0 + e z_1) (Figs. 27-28).
 Notes §2.8.1, §4.5, §5.1.  Dinh et al. 2017 (arXiv:1605.08803); Kingma & Dhariwal 2018 (arXiv:1807.03039).
-Training differentiates the NLL with autograd (through ``nn.dense``, one node per network layer); the norm
-of each gradient is clipped (one outlier batch otherwise stalls Adam for ~1000 steps).
+Training differentiates the NLL with autograd (through ``nn.dense``, one node per network layer);
+the norm of each gradient is clipped (one outlier batch otherwise stalls Adam for ~1000 steps).
 """
 
 from minigen import backend, nn
@@ -117,11 +117,12 @@ def train_coupling_flow(data, rng, *, n_blocks=12, hidden=(32, 32), n_steps=2000
                         progress=None):
     """Fit a coupling flow to data (n, d) by minimizing the NLL of Eq. (78) with Adam (cosine schedule).
 
-    Returns the trained CouplingFlow with ``.history`` (the minibatch NLL of every step). The gradient is
-    autograd's, its norm clipped to ``clip`` (None: no clipping): rare batches with gradient norms
-    10-50x the median otherwise inflate Adam's v, and learning stalls for ~1000 steps.
+    Returns the trained CouplingFlow with ``.history`` (the minibatch NLL of every step). The
+    gradient is autograd's, its norm clipped to ``clip`` (None: no clipping): rare batches with
+    gradient norms 10-50x the median otherwise inflate Adam's v, and learning stalls for ~1000
+    steps.
     With the defaults on polygon_blobs(8, 2.0, 0.3) (~45 s on a 2-core CPU) the NLL on fresh points
-    is within 0.055-0.077 nats of the entropy over training seeds 0-5 (aim 0.1; README, training table).
+    is within 0.055-0.077 nats of the entropy over training seeds 0-5 (aim 0.1; README).
     """
     data = _points(data, "data", None)
     if data.shape[1] < 2:
@@ -133,7 +134,7 @@ def train_coupling_flow(data, rng, *, n_blocks=12, hidden=(32, 32), n_steps=2000
     init = data[rng.integers(0, data.shape[0], size=(min(4096, data.shape[0]),))]
     flow = make_coupling_flow(data.shape[1], rng, n_blocks, hidden, scale_bound, activation, init_data=init)
 
-    def nll(params, step):                                                  # Eq. (78) on a minibatch
+    def nll(params, step):                                      # Eq. (78) on a minibatch
         return -xp.mean(flow.log_prob(nn.minibatch(data, batch_size, rng), params))
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))

@@ -10,8 +10,8 @@ density is bounded by an ELBO over p,
 mean and the lower-triangular factor C (full covariance: the model's p(p|q) is tilted, a diagonal r is not).
 Notes §2.8.1, §4.5 (Eq. (10)-(12), (77)); Toth et al. 2020 (Hamiltonian Generative Networks and Neural
 Hamiltonian Flows, arXiv:1909.13789); Burda et al. 2016 (importance-weighted bound, arXiv:1509.00519).
-With the defaults the ELBO is 0.16-0.24 nats below the true log p of the course's blobs (aim 0.3): about
-half of it is KL(r || p(p|q)), half the model's own misfit (the IWAE bound with 64 samples: 0.07-0.12).
+With the defaults the ELBO is 0.16-0.24 nats below the true log p of the course's blobs (aim 0.3):
+about half of it is KL(r || p(p|q)), half the model's own misfit (IWAE with 64 samples: 0.07-0.12).
 """
 import math
 
@@ -175,15 +175,16 @@ class HamiltonianFlow:
 
 
 def train_hamiltonian_flow(data, rng, *, n_blocks=4, n_leapfrog=2, step_size=0.5, hidden=(32,),
-                           n_steps=3000, batch_size=256, lr=3e-2, init_scale=1.0, quadratic_kinetic=True,
-                           block_scale=True, r_hidden=(64,), clip=None, callback=None,
-                           progress=None):
+                           n_steps=3000, batch_size=256, lr=3e-2, init_scale=1.0,
+                           quadratic_kinetic=True, block_scale=True, r_hidden=(64,), clip=None,
+                           callback=None, progress=None):
     """Fit a Hamiltonian flow to data (n, d) by maximizing the ELBO with Adam (cosine schedule).
 
     Returns the trained HamiltonianFlow with ``.history`` (the minibatch negative ELBO of every step).
-    With the defaults on polygon_blobs(8, 2.0, 0.3) (~35 s on a 2-core CPU), mean log p - ELBO on fresh
-    points is 0.16-0.24 nats over training seeds 0-5 and samples are 1.2-1.5x the two-sample sliced-W2
-    floor (README, training table). Wider MLPs, lr 1e-2 and gradient clipping each did worse.
+    With the defaults on polygon_blobs(8, 2.0, 0.3) (~35 s on a 2-core CPU), mean log p - ELBO on
+    fresh points is 0.16-0.24 nats over training seeds 0-5 and samples are 1.2-1.5x the two-sample
+    sliced-W2 floor (README, training table). Wider MLPs, lr 1e-2 and gradient clipping each did
+    worse.
     """
     x, mean, std = nn.standardize(data)
     if int(batch_size) < 1:
@@ -197,5 +198,6 @@ def train_hamiltonian_flow(data, rng, *, n_blocks=4, n_leapfrog=2, step_size=0.5
 
     schedule = nn.cosine_lr(lr, n_steps, warmup=min(100, int(n_steps) // 10))
     flow.params, flow.history = nn.train(loss, flow.params, n_steps, lr=schedule, callback=callback,
-                                         name="Hamiltonian flow -ELBO", clip=clip, progress=progress)
+                                         name="Hamiltonian flow -ELBO", clip=clip,
+                                         progress=progress)
     return flow

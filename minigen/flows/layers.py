@@ -7,7 +7,8 @@ of their own Jacobian, so log-dets add along a composition (Eq. (12), (79)).
   actnorm          z = e^{a} * x + b,  log|det| = sum a                           Eq. (86)
 Notes §5.1.  Dinh et al. 2017 (RealNVP, arXiv:1605.08803); Kingma & Dhariwal 2018 (Glow, arXiv:1807.03039).
 A layer holds its params in ``.params``; every method takes ``params=None`` so the same code is a pure
-function of a pytree, which autograd differentiates for training.  Shapes: x, z (n, d); log_det (n,).
+function of a pytree, which autograd differentiates for training.
+Shapes: x, z (n, d); log_det (n,).
 """
 import math
 

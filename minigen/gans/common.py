@@ -11,7 +11,7 @@ import math
 
 import autograd
 
-from minigen import backend, nn
+from minigen import backend, host, nn
 from minigen.backend import check_int, xp
 from minigen.progress import Bar
 
@@ -59,14 +59,16 @@ class AdversarialModel:
 
 def adversarial_loop(x, rng, g_params, d_params, d_loss, g_loss, *, n_steps, n_inner, batch_size,
                      latent_dim, lr_g, lr_d, betas, g_activation, after_d_step=None, monitor=None,
-                     n_snapshots=6, snapshot_size=1000, unscale=lambda y: y, name="GAN", progress=None):
+                     n_snapshots=6, snapshot_size=1000, unscale=lambda y: y, name="GAN",
+                     progress=None):
     """Algorithm 2 on scaled data x (n, d); returns (g_params, d_params, history).
 
     d_loss(d_params, x_real, x_fake, u) is minimized by the adversary, u ~ U[0,1] (m, 1) being
     spare randomness (the gradient penalty's interpolation weights); g_loss(g_params, d_params, z)
     by the generator. ``after_d_step(d_params)`` (weight clipping) is applied after every adversary
-    step; both learning rates decay by a cosine to a tenth (nn.cosine_lr). ``monitor(d_params, x_real,
-    x_fake) -> float`` is recorded per generator step. ``progress``: the bar (minigen.progress), ``name`` its label.
+    step; both learning rates decay by a cosine to a tenth (nn.cosine_lr).
+    ``monitor(d_params, x_real, x_fake) -> float`` is recorded per generator step.
+    ``progress``: the bar (minigen.progress), ``name`` its label.
     """
     g_flat, g_tree = nn.flatten(g_params)            # train on flat vectors: cheaper gradients (nn.flatten)
     d_flat, d_tree = nn.flatten(d_params)
@@ -79,28 +81,31 @@ def adversarial_loop(x, rng, g_params, d_params, d_loss, g_loss, *, n_steps, n_i
     snap_at = {round(i * (n_steps - 1) / max(1, n_snapshots - 1)) for i in range(n_snapshots)}
     hist = {"step": [], "d_loss": [], "g_loss": [], "monitor": [], "snapshots": []}
     bar = Bar(n_steps, name, progress)
-    with backend.one_blas_thread(), contextlib.closing(bar):
+    with host.one_blas_thread(), contextlib.closing(bar):
         for step in range(n_steps):                                        # Algorithm 2, line 1
             g_params = g_tree(g_flat)
-            for _ in range(n_inner):                                       # line 2: k adversary steps
+            for _ in range(n_inner):                                   # line 2: k adversary steps
                 z = rng.standard_normal((batch_size, latent_dim))          # line 3: m noise samples
                 x_real = nn.minibatch(x, batch_size, rng)                  # line 4: m data
                 x_fake = nn.mlp(g_params, z, g_activation)
                 val, grads = d_vg(d_flat, x_real, x_fake, rng.random((batch_size, 1)))
                 nn.check_finite(float(val), "adversary loss", step)
-                d_flat, d_state = nn.adam_step(d_flat, grads, d_state, sched_d(step), b1, b2)   # line 5
+                lr_d = sched_d(step)
+                d_flat, d_state = nn.adam_step(d_flat, grads, d_state, lr_d, b1, b2)   # line 5
                 if after_d_step is not None:
-                    d_flat = after_d_step(d_flat)                          # leaf-wise maps act on the flat vector alike
+                    # leaf-wise maps (weight clipping) act on the flat vector alike
+                    d_flat = after_d_step(d_flat)
             z = rng.standard_normal((batch_size, latent_dim))              # line 6
             g_val, grads = g_vg(g_flat, d_flat, z)
             nn.check_finite(float(g_val), "generator loss", step)
-            g_flat, g_state = nn.adam_step(g_flat, grads, g_state, sched_g(step), b1, b2)       # line 7
+            g_flat, g_state = nn.adam_step(g_flat, grads, g_state, sched_g(step), b1, b2)  # l. 7
             hist["step"].append(step)
             hist["d_loss"].append(float(val))
             hist["g_loss"].append(float(g_val))
             if monitor is not None:
                 hist["monitor"].append(monitor(d_tree(d_flat), x_real, x_fake))
             if step in snap_at:
-                hist["snapshots"].append((step + 1, unscale(nn.mlp(g_tree(g_flat), z_snap, g_activation))))
+                shot = unscale(nn.mlp(g_tree(g_flat), z_snap, g_activation))
+                hist["snapshots"].append((step + 1, shot))
             bar.update(step, hist["d_loss"][-1])
     return g_tree(g_flat), d_tree(d_flat), hist

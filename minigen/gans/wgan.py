@@ -9,7 +9,7 @@ arXiv:1704.00028), whose parameter gradient is a double backpropagation (autogra
 """
 import autograd
 
-from minigen import backend, nn
+from minigen import backend, host, nn
 from minigen.backend import xp
 from minigen.gans import common
 from minigen.progress import steps
@@ -68,7 +68,7 @@ def fit_critic(x_p, x_q, rng, *, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.
         params = clip_weights(params, backend.check_positive(clip, "clip"))
     loss = autograd.value_and_grad(critic_loss)
     state, sched = nn.adam_init(params), nn.cosine_lr(lr, n_steps)
-    with backend.one_blas_thread():
+    with host.one_blas_thread():
         for step in steps(n_steps, "critic", progress):
             xr, xf = nn.minibatch(x_p, batch_size, rng), nn.minibatch(x_q, batch_size, rng)
             val, grads = loss(params, xr, xf, rng.random((batch_size, 1)), lam, activation)
@@ -92,18 +92,18 @@ class WGAN(common.AdversarialModel):
         return self.scale * critic_value(self.critic_params, self._to_scaled(x), self.activation)
 
 
-def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, clip=0.01, latent_dim=2,
-               hidden=(64, 64, 64), batch_size=256, lr=2e-3, betas=(0.5, 0.9), activation="leaky_relu",
-               n_snapshots=6, progress=None):
+def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, clip=0.01,
+               latent_dim=2, hidden=(64, 64, 64), batch_size=256, lr=2e-3, betas=(0.5, 0.9),
+               activation="leaky_relu", n_snapshots=6, progress=None):
     """WGAN on data (n, d): n_critic critic steps (Eq. (63)) per generator step, n_steps generator steps.
 
     lipschitz="gp": penalty weight lam; "clip": weights clipped to [-clip, clip]. Data are centred and
     scaled by one factor s internally; history["w1"] is the critic's W1 estimate in data units.
     lam = 0.1 is Gulrajani et al.'s value for their 2D toy data (10 is for images): on the scaled
     8 blobs lam = 10 let the penalty dominate the W1 term and training oscillated. Adam betas (0.5, 0.9).
-    n_critic = 2 (not Gulrajani et al.'s 5): on the course's blobs it does as well as n_critic = 3 in two
-    thirds of the time. With the defaults (4000 steps, ~35 s on a 2-core CPU) WGAN-GP covers 8/8 modes
-    with 95-96% of samples within 3 std (seeds 0-3; README, training table).
+    n_critic = 2 (not Gulrajani et al.'s 5): on the course's blobs it does as well as n_critic = 3
+    in two thirds of the time. With the defaults (4000 steps, ~35 s on a 2-core CPU) WGAN-GP covers
+    8/8 modes with 95-96% of samples within 3 std (seeds 0-3; README, training table).
     """
     n_critic = _check_lipschitz(lipschitz, n_critic)
     n_steps, latent_dim = backend.check_int(n_steps, "n_steps"), backend.check_int(latent_dim, "latent_dim")

@@ -16,7 +16,8 @@ from minigen.mcmc.metropolis import ChainResult, check_run, checked_call
 from minigen.progress import steps
 
 
-def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None, progress=None) -> ChainResult:
+def langevin(score, x0, n_steps, step_size, rng, beta=1.0, thin=1, sigma=None,
+             progress=None) -> ChainResult:
     """Unadjusted Langevin algorithm (ULA) for n_chains chains in lockstep.
 
     score: (n, d) -> (n, d), grad log pi = -grad U.   x0: (n_chains, d).   step_size: h > 0.
