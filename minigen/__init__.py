@@ -2,6 +2,7 @@
 
 Rooms: ``minigen.mcmc`` (Markov chains, Langevin), ``minigen.diffusion`` (score diffusion),
 ``minigen.flows`` (normalizing flows), ``minigen.gans`` (GAN, WGAN). Shared pieces:
-``minigen.backend`` (xp, rng), ``minigen.host`` (malloc, BLAS threads), ``minigen.distributions``, ``minigen.metrics``, ``minigen.nn``.
+``minigen.backend`` (xp, rng), ``minigen.host`` (malloc, BLAS threads), ``minigen.distributions``,
+``minigen.metrics``, ``minigen.nn``.
 """
 __version__ = "0.1.0"
