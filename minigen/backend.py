@@ -11,8 +11,6 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
 On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
-import math
-import numbers
 import os
 
 import autograd.numpy as anp
@@ -20,6 +18,8 @@ import numpy as np
 from autograd.tracer import Box
 
 from minigen import host
+from minigen.validate import (check_callable, check_choice, check_int, check_number,  # noqa: F401
+                              check_optional, check_positive, check_probability, check_rng)
 
 _INSTALL_HINT = 'install it with  pip install "minigen[gpu]"  (the cupy-cuda12x wheel) on a machine with an NVIDIA GPU'
 
@@ -234,33 +234,29 @@ def asarray(a, name="array"):
     if isinstance(a, be.array_type):
         return a if a.dtype == be.dtype else a.astype(be.dtype)
     if not isinstance(a, (np.ndarray, list, tuple, float, int, np.floating, np.integer)):
-        raise ValueError(f"{name}: expected an array of the {be.name} backend or a NumPy array, "
-                         f"got {type(a).__name__}")
+        raise TypeError(f"{name}: expected an array of the {be.name} backend or a NumPy array, "
+                        f"got {type(a).__name__}")
     return be.namespace.asarray(np.asarray(a, dtype=be.dtype))
 
 
-def check_int(value, name, low=1):
-    """``value`` as an int >= low, or a ValueError naming the parameter (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {name}={value!r}")
-    return int(value)
-
-
-def check_positive(value, name):
-    """``value`` as a finite float > 0, or a ValueError naming the parameter (NaN refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
-        raise ValueError(f"{name} must be a finite number > 0; got {name}={value!r}")
-    return float(value)
-
-
-def as_points(x, name="x", d=None):
-    """Check and convert a point cloud: ``x`` must be 2-D, shape ``(n, d)``; returns a backend array."""
+def as_points(x, name="x", d=None, finite=True):
+    """Check and convert a point cloud: ``x`` must be 2-D, shape ``(n, d)`` with n, d >= 1, and
+    (unless ``finite=False``) free of NaN and inf; returns a backend array."""
     x = asarray(x, name)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (n, d); got shape {tuple(x.shape)}")
+    if x.ndim != 2 or 0 in x.shape:
+        raise ValueError(f"{name} must have shape (n, d) with n, d >= 1; got shape {tuple(x.shape)}")
     if d is not None and x.shape[1] != d:
         raise ValueError(f"{name} must have {d} columns (dimension); got shape {tuple(x.shape)}")
-    return x
+    return check_finite(x, name) if finite else x
+
+
+def check_finite(a, name):
+    """``a`` if all its entries are finite; else a ValueError saying how many are NaN or inf."""
+    if isinstance(a, Box) or bool(_active["backend"].namespace.all(
+            _active["backend"].namespace.isfinite(a))):
+        return a
+    bad = int(to_numpy(~_active["backend"].namespace.isfinite(a)).sum())
+    raise ValueError(f"{name} contains NaN or inf ({bad} of {a.size} entries, shape {tuple(a.shape)})")
 
 
 def to_numpy(a):

@@ -35,6 +35,8 @@ def sigmoid(a):
     return 0.5 * (tanh(0.5 * a) + 1.0)
 
 
+EXPLODED = 1e6      # nn.train: a loss this many times its first value (or 1) means divergence
+
 # act(a), on the arrays inside the primitive ``dense``
 ACTIVATIONS = {
     "tanh": lambda a: xp.tanh(a),
@@ -240,6 +242,31 @@ def check_finite(value, name, step):
     return value
 
 
+def check_loss(value, name, step, first):
+    """``value`` if finite and not exploded: |loss| > EXPLODED * max(1, |first loss|) raises."""
+    check_finite(value, name, step)
+    if abs(value) > EXPLODED * max(1.0, abs(first)):
+        raise FloatingPointError(f"{name} exploded to {value:.3g} at step {step} (it began at "
+                                 f"{first:.3g}): training diverged (try a smaller learning rate)")
+    return value
+
+
+def check_model(model, name, n=256):
+    """A trained model must sample finite points (and a density model give them a finite log_prob).
+
+    Draws n samples from its own generator (seed 0), so the caller's rng is left untouched; raises
+    FloatingPointError naming the trainer, never returns a model whose samples are NaN."""
+    x = model.sample(n, backend.rng(0))
+    bad = int(backend.to_numpy(~xp.all(xp.isfinite(x), axis=1)).sum())
+    if bad == 0 and hasattr(model, "log_prob"):
+        bad = int(backend.to_numpy(~xp.isfinite(model.log_prob(x))).sum())
+    if bad:
+        raise FloatingPointError(f"{name}: {bad} of {n} samples of the trained model are NaN or "
+                                 "inf although the loss stayed finite: training diverged "
+                                 "(try a smaller lr)")
+    return model
+
+
 def cosine_lr(lr, n_steps, warmup=0, final_frac=0.05):
     """Learning-rate schedule: linear warm-up, then cosine decay from lr to final_frac * lr."""
     def schedule(step):
@@ -261,6 +288,9 @@ def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=No
     ``progress``: the progress bar (``minigen.progress``): None shows it in a terminal, False never.
     """
     n_steps = backend.check_int(n_steps, "n_steps")
+    if not callable(lr):
+        backend.check_positive(lr, "lr")
+    backend.check_optional(backend.check_positive, clip, "clip")
     flat, unflatten = flatten(params)                  # one flat vector: see flatten
     value_and_grad = autograd.value_and_grad(lambda v, step: loss(unflatten(v), step))
     state, history = adam_init(flat), []
@@ -268,13 +298,16 @@ def train(loss, params, n_steps, *, lr=1e-3, callback=None, name="loss", clip=No
     with host.one_blas_thread(), contextlib.closing(bar):
         for step in range(n_steps):
             value, grads = value_and_grad(flat, step)
-            history.append(check_finite(float(value), name, step))
+            history.append(check_loss(float(value), name, step, history[0] if history else float(value)))
             if clip is not None:
                 grads = grads * min(1.0, clip / (float(xp.sqrt(xp.sum(grads * grads))) + 1e-300))
             flat, state = adam_step(flat, grads, state, lr(step) if callable(lr) else lr)
             if callback is not None:
                 callback(step, unflatten(flat), history[-1])
             bar.update(step, history[-1])
+    if not bool(xp.all(xp.isfinite(flat))):
+        raise FloatingPointError(f"{name}: the trained parameters hold NaN or inf after "
+                                 f"{n_steps} steps: training diverged (try a smaller lr)")
     return unflatten(flat), history
 
 
