@@ -9,10 +9,9 @@ SW_2^2 = E_theta W_2^2(<theta, x>, <theta, y>), W_2 of Eq. (60) with m = 2 (Bonn
 MMD^2 = E k(x, x') + E k(y, y') - 2 E k(x, y), k = exp(-|a - b|^2 / 2h^2) (Gretton et al. 2012);
 mode counts on a mixture with known modes measure fidelity (65) and diversity (66).
 """
-from numbers import Integral, Real
 from typing import NamedTuple
 
-from minigen.backend import asarray, xp
+from minigen.backend import asarray, check_finite, check_int, check_positive, xp
 
 PROB_FLOOR = 1e-12  # reverse_kl_modes: probabilities below this are raised to it, so log 0 never occurs
 
@@ -21,15 +20,7 @@ def _array(a, name, ndims, shape_doc, min_len=0):
     a = asarray(a, name)
     if a.ndim not in ndims or (a.ndim and a.shape[0] < min_len):
         raise ValueError(f"{name}: expected shape {shape_doc}, got shape {tuple(a.shape)}")
-    if not bool(xp.all(xp.isfinite(a))):
-        raise ValueError(f"{name}: contains NaN or inf (shape {tuple(a.shape)})")
-    return a
-
-
-def _positive(v, name, integer=False):
-    if not (isinstance(v, Integral) and v >= 1 if integer else isinstance(v, Real) and v > 0):
-        raise ValueError(f"{name}={v!r} must be {'an integer >= 1' if integer else 'a number > 0'}")
-    return v
+    return check_finite(a, name)
 
 
 def _pair(x, y, names=("x", "y"), min_n=2, same_n=False):
@@ -79,9 +70,7 @@ def autocorrelation(x, max_lag=None):
     A coordinate whose chains are all constant has rho_k = 1 at every lag (it never decorrelates)."""
     x3, has_d = _chains(x, 2)
     n = x3.shape[0]
-    max_lag = n - 1 if max_lag is None else max_lag
-    if not (isinstance(max_lag, Integral) and 0 <= max_lag < n):
-        raise ValueError(f"max_lag={max_lag!r} must be an integer in [0, n_steps - 1 = {n - 1}]")
+    max_lag = n - 1 if max_lag is None else check_int(max_lag, "max_lag", 0, n - 1)
     c = xp.mean(_autocov(_centre(x3)[1]), axis=1)[: max_lag + 1]    # (L, d)
     ok = c[:1] > 0
     rho = xp.where(ok, c / xp.where(ok, c[:1], 1.0), 1.0)
@@ -158,7 +147,7 @@ def _modes(samples, means):
 
 def _within(d2, std, n_std):
     """(n, K) mask: sample i lies within n_std * std_k of mean k (std: scalar or (K,))."""
-    _positive(n_std, "n_std")
+    check_positive(n_std, "n_std")
     s = _array(std, "std", (0, 1), f"scalar or ({d2.shape[1]},)")
     if bool(xp.any(s <= 0)) or (s.ndim == 1 and s.shape[0] != d2.shape[1]):
         raise ValueError(f"std={s}: must be positive, a scalar or one per mode ({d2.shape[1]})")
@@ -182,7 +171,7 @@ def mode_occupancy(samples, means, weights=None):
 def mode_coverage(samples, means, std, n_std=3.0, min_count=1):
     """Number of modes (int) with at least min_count samples within n_std * std of their mean: diversity (66)."""
     x, d2, _ = _modes(samples, means)
-    _positive(min_count, "min_count", integer=True)
+    check_int(min_count, "min_count")
     counts = xp.sum(_within(d2, std, n_std), axis=0)                 # (K,)
     return int(xp.sum(counts >= min_count))
 
@@ -216,7 +205,7 @@ def sliced_wasserstein(x, y, rng, n_projections=128):
     SW_2^2 = mean over random unit theta of 1/n sum_i (sort<theta, x>_i - sort<theta, y>_i)^2:
     in 1D, W_2 of Eq. (60) matches the order statistics."""
     x, y = _pair(x, y, same_n=True)
-    _positive(n_projections, "n_projections", integer=True)
+    check_int(n_projections, "n_projections")
     theta = rng.standard_normal((x.shape[1], n_projections)).astype(x.dtype)
     theta = theta / xp.sqrt(xp.sum(theta ** 2, axis=0))              # uniform on the sphere
     px, py = xp.sort(x @ theta, axis=0), xp.sort(y @ theta, axis=0)  # (n, P)
@@ -231,7 +220,7 @@ def mmd_rbf(x, y, bandwidth=None):
     m, n = x.shape[0], y.shape[0]
     z = xp.concatenate([x, y], axis=0)
     d2 = _sq_dist(z, z)                                              # (m + n, m + n)
-    h2 = (float(_positive(bandwidth, "bandwidth")) ** 2 if bandwidth is not None     # all points equal: h = 1
+    h2 = (check_positive(bandwidth, "bandwidth") ** 2 if bandwidth is not None     # all points equal: h = 1
           else float(xp.median(d2[xp.triu_indices(m + n, k=1)])) or 1.0)
     k = xp.exp(-d2 / (2.0 * h2))
     kxx, kyy = k[:m, :m], k[m:, m:]                                   # diagonal terms i = j left out:

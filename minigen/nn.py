@@ -257,12 +257,13 @@ def check_model(model, name, n=256):
     Draws n samples from its own generator (seed 0), so the caller's rng is left untouched; raises
     FloatingPointError naming the trainer, never returns a model whose samples are NaN."""
     x = model.sample(n, backend.rng(0))
-    bad = int(backend.to_numpy(~xp.all(xp.isfinite(x), axis=1)).sum())
+    bad, what = int(backend.to_numpy(~xp.all(xp.isfinite(x), axis=1)).sum()), "are NaN or inf"
     if bad == 0 and hasattr(model, "log_prob"):
         bad = int(backend.to_numpy(~xp.isfinite(model.log_prob(x))).sum())
+        what = "have a NaN or infinite log_prob"
     if bad:
-        raise FloatingPointError(f"{name}: {bad} of {n} samples of the trained model are NaN or "
-                                 "inf although the loss stayed finite: training diverged "
+        raise FloatingPointError(f"{name}: {bad} of {n} samples of the trained model {what} "
+                                 "although the loss stayed finite: training diverged "
                                  "(try a smaller lr)")
     return model
 

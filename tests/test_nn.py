@@ -262,3 +262,57 @@ def test_standardize_and_bad_input():
         nn.init_mlp([3], backend.rng(0))
     with pytest.raises(ValueError, match="n_steps"):
         nn.train(lambda p, s: xp.sum(p), backend.asarray([1.0]), 0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr": -0.05}, "lr must be a finite number > 0; got lr=-0.05"),
+    ({"lr": float("nan")}, "lr must be a finite number > 0"),
+    ({"clip": -1}, "clip must be a finite number > 0; got clip=-1"),
+    ({"clip": 0}, "clip must be a finite number > 0"),
+])
+def test_train_refuses_bad_hyperparameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.train(lambda p, s: xp.sum(p * p), backend.asarray([1.0]), 5, **kwargs)
+    with pytest.raises(ValueError, match=r"n_steps must be an integer >= 1; got n_steps=2.5"):
+        nn.train(lambda p, s: xp.sum(p * p), backend.asarray([1.0]), 2.5)
+
+
+def test_train_raises_when_the_loss_explodes_but_not_when_it_only_grows():
+    def loss(p, step):                          # finite but 1e7 times its start at step 4
+        return xp.sum(p * p) * (1e7 if step >= 4 else 1.0)
+    with pytest.raises(FloatingPointError, match="exploded to 1e\\+07 at step 4"):
+        nn.train(loss, backend.asarray([1.0]), 10, lr=1e-9)
+
+    def grows(p, step):                          # x1000 is a bad run, not a divergence
+        return xp.sum(p * p) * (1e3 if step >= 4 else 1.0)
+    _, hist = nn.train(grows, backend.asarray([1.0]), 10, lr=1e-9)
+    assert hist[-1] == pytest.approx(1e3)
+
+
+def test_train_raises_on_non_finite_parameters():
+    def loss(p, step):                          # the gradient is inf, the loss finite (0 * inf -> nan)
+        return xp.sum(xp.sqrt(xp.abs(p)))
+    with pytest.raises(FloatingPointError, match="trained parameters hold NaN or inf"), \
+            np.errstate(divide="ignore", invalid="ignore"):
+        nn.train(loss, backend.asarray([0.0]), 1, lr=1e-3)
+
+
+class Fixed:
+    """A 'trained model' whose samples are set by hand."""
+
+    def __init__(self, points, log_p=None):
+        self.points, self.log_p = backend.asarray(points), log_p
+
+    def sample(self, n, rng):
+        return self.points[:n]
+
+
+def test_check_model_refuses_nan_samples_and_nan_log_prob():
+    good = Fixed([[0.0, 1.0], [2.0, 3.0]])
+    assert nn.check_model(good, "train_x", n=2) is good
+    with pytest.raises(FloatingPointError, match=r"train_x: 1 of 2 samples .* NaN or inf"):
+        nn.check_model(Fixed([[0.0, np.nan], [2.0, 3.0]]), "train_x", n=2)
+    density = Fixed([[0.0, 1.0], [2.0, 3.0]])
+    density.log_prob = lambda x: backend.asarray([0.0, -np.inf])
+    with pytest.raises(FloatingPointError, match=r"train_y: 1 of 2 samples"):
+        nn.check_model(density, "train_y", n=2)
