@@ -49,6 +49,20 @@ def check_positive(value, name):
     return float(value)
 
 
+def check_lr(lr, name="lr"):
+    """An Adam learning rate: a float in (0, 1], or a schedule (a function step -> lr).
+
+    Adam moves every parameter by about lr per step, whatever the gradient's scale, so lr > 1 only
+    ever throws the parameters away."""
+    if callable(lr):
+        return lr
+    value = _scalar(lr)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
+        raise ValueError(f"{name} must be a number in (0, 1] (Adam moves each parameter by about "
+                         f"{name} per step) or a schedule step -> {name}; got {name}={lr!r}")
+    return float(value)
+
+
 def check_probability(value, name, open_low=False, open_high=False):
     """``value`` as a float in [0, 1] (ends excluded on request: an Adam beta is in [0, 1))."""
     return check_number(value, name, 0.0, 1.0, open_low, open_high)

@@ -265,8 +265,9 @@ def test_standardize_and_bad_input():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"lr": -0.05}, "lr must be a finite number > 0; got lr=-0.05"),
-    ({"lr": float("nan")}, "lr must be a finite number > 0"),
+    ({"lr": -0.05}, r"lr must be a number in \(0, 1\] .*got lr=-0.05"),
+    ({"lr": float("nan")}, r"lr must be a number in \(0, 1\]"),
+    ({"lr": 50.0}, r"lr must be a number in \(0, 1\] \(Adam moves each parameter"),
     ({"clip": -1}, "clip must be a finite number > 0; got clip=-1"),
     ({"clip": 0}, "clip must be a finite number > 0"),
 ])

@@ -95,3 +95,12 @@ def test_as_points_refuses_empty_and_non_finite():
     assert np.isnan(backend.to_numpy(backend.as_points([[np.nan]], "x0", finite=False))).all()
     with pytest.raises(TypeError, match="data: expected an array"):
         backend.as_points("abc", "data")
+
+
+def test_check_lr_bounds_adam_and_accepts_schedules():
+    assert validate.check_lr(1.0) == 1.0 and validate.check_lr(np.float32(1e-3)) > 0
+    schedule = lambda step: 1e-3   # noqa: E731
+    assert validate.check_lr(schedule) is schedule
+    for bad in [0.0, -1e-3, 1.5, math.nan, math.inf, "1e-3", None]:
+        with pytest.raises(ValueError, match=r"lr must be a number in \(0, 1\]"):
+            validate.check_lr(bad)
