@@ -5,7 +5,7 @@ table counts how each one ends.
     error, name missing    one of those, but its message does not name the parameter
     obscure error          any other exception (AttributeError, KeyError, IndexError, ...)
     sensible result        the call is legitimate after all and returned finite numbers
-    silent NaN             it returned, and the result (or the trained model's samples) holds NaN/inf
+    silent NaN             it returned, and the result (or the trained model's samples) has NaN/inf
     silently coerced       it returned, having quietly changed the argument (2.5 steps run as 2)
     silent garbage         it returned finite numbers from a meaningless argument
 
@@ -325,7 +325,7 @@ def main():
                 source = inspect.getsource(call).strip().split("lambda: ", 1)[-1]
                 print(f"[{room}] {source.rstrip(',')} -> {kind} | {message.splitlines()[0][:160]}")
     total = sum(len(v) for v in table.values())
-    print(f"\n| outcome | calls |\n| --- | ---: |")
+    print("\n| outcome | calls |\n| --- | ---: |")
     for kind, rooms in sorted(table.items(), key=lambda kv: -len(kv[1])):
         print(f"| {kind} | {len(rooms)} |")
     print(f"| total | {total} |")

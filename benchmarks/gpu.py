@@ -3,12 +3,13 @@
 Sampling: wall-clock cost per chain-step of Metropolis-Hastings (Eq. 42), ULA (Eq. 122) and the
 reverse diffusion (Euler-Maruyama of Eq. 135 with the exact score of the noised blobs, Eq. 130)
 on polygon_blobs(8, 2.0, 0.2), for 10^3 ... 10^7 chains (points) in lockstep. NumPy stops at
---numpy-max chains: beyond it a run takes minutes on a laptop and the cost per chain is flat anyway.
+--numpy-max chains: beyond it a run takes minutes on a laptop and the cost per chain is flat.
 Training: optimizer steps per second of each trainer at its default batch size and network
 (from runs of k and 2k steps, so that the set-up cancels out).
 Without CuPy or without a visible GPU it says so and runs the NumPy column only.
 
-    python benchmarks/gpu.py [--quick] [--steps S] [--numpy-max N] [--max-chains N] [--dtype float32]
+    python benchmarks/gpu.py [--quick] [--steps S] [--numpy-max N] [--max-chains N]
+                             [--dtype float32]
 Prints two tables and saves a log-log plot (cost per chain-step against chains) to --out.
 """
 import argparse
@@ -41,7 +42,7 @@ def sync():
 
 
 def seconds(f, warm_up=True):
-    """Wall-clock seconds of f(), after one warm-up call (CuPy compiles its kernels on first use)."""
+    """Wall-clock seconds of f(), after one warm-up call (CuPy compiles kernels on first use)."""
     if warm_up:
         f()
         sync()
@@ -57,7 +58,9 @@ def samplers(target, n, S):
     x0 = target.sample(n, rng)
     x_T = rng.standard_normal((n, 2))
     times = reverse.time_grid(S, T=3.0)
-    exact_score = lambda x, t: target.ou_marginal(t).score(x)                 # Eq. (130): p_t is a mixture
+
+    def exact_score(x, t):
+        return target.ou_marginal(t).score(x)           # Eq. (130): p_t is a mixture
     return {"MH": lambda: metropolis_hastings(target.log_prob, x0, S, 0.5, rng, thin=S),
             "ULA": lambda: langevin(target.score, x0, S, 0.01, rng, thin=S),
             "reverse diffusion": lambda: reverse.reverse_sde(exact_score, x_T, times, rng)}
@@ -82,7 +85,8 @@ def training_rates(k):
     for name, train in TRAINERS.items():
         t_k = seconds(lambda: train(data, backend.rng(2), n_steps=k))
         t_2k = seconds(lambda: train(data, backend.rng(2), n_steps=2 * k), warm_up=False)
-        rates[name] = k / (t_2k - t_k) if t_2k > t_k else float("nan")      # nan: lost in timing noise
+        # nan: lost in timing noise
+        rates[name] = k / (t_2k - t_k) if t_2k > t_k else float("nan")
     return rates
 
 
@@ -107,8 +111,10 @@ def table(header, rows):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="10^3..10^5 chains, 3 sampler steps, 10 training steps")
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="10^3..10^5 chains, 3 sampler steps, 10 training steps")
     p.add_argument("--steps", type=int, default=10, help="sampler steps per run")
     p.add_argument("--numpy-max", type=float, default=1e6, help="largest number of chains on NumPy")
     p.add_argument("--max-chains", type=float, default=1e7, help="largest number of chains on CuPy")
@@ -119,8 +125,8 @@ def main():
     if a.quick:
         a.steps, a.numpy_max, a.max_chains, a.train_steps = 3, 1e5, 1e5, 10
     sizes = [10 ** k for k in range(3, 8) if 10 ** k <= a.max_chains]
-    results = {"numpy": run_backend("numpy", a.dtype, [n for n in sizes if n <= a.numpy_max], a.steps,
-                                    a.train_steps),
+    numpy_sizes = [n for n in sizes if n <= a.numpy_max]
+    results = {"numpy": run_backend("numpy", a.dtype, numpy_sizes, a.steps, a.train_steps),
                "cupy": run_backend("cupy", a.dtype, sizes, a.steps, a.train_steps)}
     results = {k: v for k, v in results.items() if v is not None}
     backend.set_backend("numpy")
@@ -130,12 +136,15 @@ def main():
     for sampler in results["numpy"][0]:
         for n in sorted({n for b in names for n in results[b][0][sampler]}):
             cells = [results[b][0][sampler].get(n) for b in names]
-            speedup = [f"{cells[0] / cells[1]:.0f}x" if None not in cells else ""] if len(names) == 2 else []
-            rows.append([sampler, f"{n:.0e}"] + ["" if c is None else f"{1e9 * c:.1f}" for c in cells] + speedup)
+            speedup = []
+            if len(names) == 2:
+                speedup = [f"{cells[0] / cells[1]:.0f}x" if None not in cells else ""]
+            ns_cells = ["" if c is None else f"{1e9 * c:.1f}" for c in cells]
+            rows.append([sampler, f"{n:.0e}"] + ns_cells + speedup)
     print(f"\nns per chain-step ({a.dtype}, {a.steps} steps per run, wall-clock)\n")
     table(["sampler", "chains"] + names + (["speed-up"] if len(names) == 2 else []), rows)
-    print(f"\ntraining: optimizer steps per second (default batch and network; {a.train_steps} more steps "
-          "against twice as many)\n")
+    print(f"\ntraining: optimizer steps per second (default batch and network; "
+          f"{a.train_steps} more steps against twice as many)\n")
     table(["trainer"] + names, [[t] + [f"{results[b][1][t]:.1f}" for b in names] for t in TRAINERS])
 
     fig, ax = plt.subplots(figsize=(6, 4.5))

@@ -1,4 +1,4 @@
-"""Training-step benchmark: milliseconds per step and steps per second of every model, float64 and float32.
+"""Training-step benchmark: ms per step and steps per second of every model, float64 and float32.
 
 Usage: python benchmarks/training.py [--quick] [--profile]
 Each model trains with its default settings on polygon_blobs(8, 2.0, 0.2); the cost of one step is
@@ -6,7 +6,8 @@ Each model trains with its default settings on polygon_blobs(8, 2.0, 0.2); the c
 A GAN step is one generator step with its k (or n_critic) adversary steps. Wall time with NumPy's
 default BLAS threads; CPU time too (over 1x wall when BLAS runs on both cores). --profile prints
 where the time of a denoiser step and of a WGAN-GP step goes (cProfile, top functions by own time).
-The peer figures are one run of the same models on the same 2-core CPU (PyTorch 2.14 eager, JAX 0.10 jit).
+The peer figures are one run of the same models on the same 2-core CPU (PyTorch 2.14 eager,
+JAX 0.10 jit).
 """
 import argparse
 import cProfile
@@ -23,18 +24,21 @@ from minigen.gans.wgan import train_wgan
 from timing import timed
 
 MODELS = {
-    "denoiser (3x96 ReLU, batch 512)": lambda data, n: train_denoiser(data, backend.rng(1), n_steps=n),
+    "denoiser (3x96 ReLU, batch 512)": lambda data, n: train_denoiser(
+        data, backend.rng(1), n_steps=n),
     "coupling flow (12 blocks of (32, 32), batch 1024)": lambda data, n: train_coupling_flow(
         data, backend.rng(1), n_steps=n),
     "Hamiltonian flow (4 blocks x 2 leapfrog, batch 256)": lambda data, n: train_hamiltonian_flow(
         data, backend.rng(1), n_steps=n),
-    "GAN (2x64 leaky ReLU, batch 256, k 1)": lambda data, n: train_gan(data, backend.rng(1), n_steps=n),
+    "GAN (2x64 leaky ReLU, batch 256, k 1)": lambda data, n: train_gan(
+        data, backend.rng(1), n_steps=n),
     "WGAN-GP (3x64 leaky ReLU, batch 256, n_critic 2)": lambda data, n: train_wgan(
         data, backend.rng(1), n_steps=n),
     "WGAN clip (3x64 leaky ReLU, batch 256, n_critic 2)": lambda data, n: train_wgan(
         data, backend.rng(1), lipschitz="clip", n_steps=n),
 }
-PEERS = {"denoiser": ("2.2", "2.6"), "WGAN-GP": ("10.7", "3.8")}     # ms per step: PyTorch eager, JAX jit
+# ms per step: PyTorch eager, JAX jit
+PEERS = {"denoiser": ("2.2", "2.6"), "WGAN-GP": ("10.7", "3.8")}
 
 
 def step_cost(train, data, n1, n2, repeats):
@@ -72,10 +76,12 @@ def main():
             peer = next((v for k, v in PEERS.items() if name.startswith(k)), ("", ""))
             rows.append((name, dtype, wall, cpu, *peer))
     print(f"backend: {backend.get_backend()}; ms per training step (wall, best of {repeats})\n")
-    print("| model | dtype | ms per step | steps/s | CPU ms per step | PyTorch eager ms | JAX jit ms |")
+    print("| model | dtype | ms per step | steps/s | CPU ms per step | PyTorch eager ms "
+          "| JAX jit ms |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, dtype, wall, cpu, torch_ms, jax_ms in rows:
-        print(f"| {name} | {dtype} | {wall:.2f} | {1e3 / wall:.0f} | {cpu:.2f} | {torch_ms} | {jax_ms} |")
+        print(f"| {name} | {dtype} | {wall:.2f} | {1e3 / wall:.0f} | {cpu:.2f} "
+              f"| {torch_ms} | {jax_ms} |")
     if args.profile:
         backend.set_backend(backend.get_backend(), dtype="float64")
         data = polygon_blobs(8, 2.0, 0.2).sample(5000, backend.rng(0))

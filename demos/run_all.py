@@ -13,13 +13,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main(argv):
-    demos = sorted(f for f in os.listdir(HERE) if f.endswith(".py") and f != os.path.basename(__file__))
+    me = os.path.basename(__file__)
+    demos = sorted(f for f in os.listdir(HERE) if f.endswith(".py") and f != me)
     failed = []
     for name in demos:
         start = time.perf_counter()
         print(f"=== {name}", flush=True)
         code = subprocess.call([sys.executable, os.path.join(HERE, name), *argv])
-        print(f"=== {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - start:.1f} s", flush=True)
+        verdict = "ok" if code == 0 else f"FAILED ({code})"
+        print(f"=== {name}: {verdict} in {time.perf_counter() - start:.1f} s", flush=True)
         if code != 0:
             failed.append(name)
     print(f"{len(demos) - len(failed)}/{len(demos)} demos ran; figures in demos/out/")

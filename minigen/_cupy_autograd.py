@@ -26,7 +26,8 @@ from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval
 from autograd.util import func
 
-from minigen.backend import Backend, DtypeGenerator, device_namespace
+from minigen._namespaces import DtypeGenerator, device_namespace
+from minigen.backend import Backend
 
 _MODULE_OF = {}     # device array type -> its array module (cupy, or the tests' stand-in)
 
@@ -48,7 +49,7 @@ def make_backend(module, dtype="float64", name=None):
 
 
 class _DeviceVSpace(VSpace):
-    """The vector space of device arrays of one shape and dtype; ``module`` is set per array module."""
+    """Vector space of device arrays of one shape and dtype; ``module`` is set per array module."""
 
     module = None
 
@@ -74,10 +75,10 @@ class _DeviceVSpace(VSpace):
         return (x * y).sum()
 
 
-# ----- VJPs that stay on the device ---------------------------------------------------------------
+# ----- VJPs that stay on the device --------------------------------------------------------------
 
 def _on_device(fun, *vjp_makers, argnum_form=False, **kwargs):
-    """Use ``vjp_makers`` for ``fun`` when its output is a device array, autograd's own otherwise."""
+    """Use ``vjp_makers`` for ``fun`` when its output is a device array, else autograd's own."""
     host = primitive_vjps[fun]
     (defvjp_argnum if argnum_form else defvjp)(fun, *vjp_makers, **kwargs)
     device = primitive_vjps[fun]
@@ -88,9 +89,10 @@ def _on_device(fun, *vjp_makers, argnum_form=False, **kwargs):
 
 
 def _spread(g, x, axis):
-    """g, the cotangent of a reduction of x over ``axis``, broadcast back to x's shape; and the count."""
+    """g, the cotangent of a reduction of x over axis, broadcast to x's shape; and the count."""
     shape = anp.shape(x)
-    axes = range(len(shape)) if axis is None else {a % len(shape) for a in onp.atleast_1d(axis).tolist()}
+    axes = range(len(shape)) if axis is None else onp.atleast_1d(axis).tolist()
+    axes = {a % len(shape) for a in axes}
     kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
     zeros = _MODULE_OF[type(getval(x))].zeros(shape, dtype=anp.result_type(x))
     return anp.reshape(g, kept) + zeros, math.prod(shape[i] for i in axes)
@@ -167,8 +169,10 @@ def _dot_vjp(argnum):
 def _einsum_vjp(argnum, ans, operands, kwargs):
     """einsum("subscripts", *arrays): contract the cotangent with the other operands."""
     if not isinstance(operands[0], str):
-        raise NotImplementedError("gradient of xp.einsum on a device backend needs the subscripts-string form")
-    shapes_only = [onp.broadcast_to(onp.zeros(()), anp.shape(a)) for a in operands[1:]]   # no transfer
+        raise NotImplementedError("gradient of xp.einsum on a device backend needs the "
+                                  "subscripts-string form")
+    # host stand-ins of the operands' shapes only: no transfer
+    shapes_only = [onp.broadcast_to(onp.zeros(()), anp.shape(a)) for a in operands[1:]]
     in_subs, out_subs, _ = anp.parse_einsum_input(operands[0], *shapes_only)
     subs, arrays = in_subs.split(","), operands[1:]
     k = argnum - 1
@@ -179,8 +183,10 @@ def _einsum_vjp(argnum, ans, operands, kwargs):
 
     def vjp(g):
         ins, ops = [out_subs] + other_subs, [g] + list(others)
-        if summed_alone:        # indices summed in x only: contract against ones, on the device
-            ones = _MODULE_OF[type(getval(ans))].ones(tuple(anp.shape(x)[i] for i in summed_alone), ans.dtype)
+        if summed_alone:
+            # indices summed in x only: contract against ones, on the device
+            shape = tuple(anp.shape(x)[i] for i in summed_alone)
+            ones = _MODULE_OF[type(getval(ans))].ones(shape, ans.dtype)
             ins.append("".join(wrt[i] for i in summed_alone))
             ops.append(ones)
         return host_vjps.unbroadcast(anp.einsum(",".join(ins) + "->" + wrt, *ops), meta)
@@ -221,10 +227,11 @@ def _install_vjps():
     # CuPy reads reshape's order as a string, and autograd's VJPs pass order=None
     _on_device(anp.reshape, lambda ans, x, *a, **k: lambda g: anp.reshape(g, anp.shape(x)))
     _on_device(anp.ravel, lambda ans, x, *a, **k: lambda g: anp.reshape(g, anp.shape(x)))
-    _on_device(func(ArrayBox.__getitem__), lambda ans, A, idx: lambda g: _untake(g, idx, vspace(A)))
+    _on_device(func(ArrayBox.__getitem__),
+               lambda ans, A, idx: lambda g: _untake(g, idx, vspace(A)))
 
 
-# ----- array construction inside autograd ------------------------------------------------------------
+# ----- array construction inside autograd ---------------------------------------------------------
 
 def _device_module(values):
     return next((_MODULE_OF[type(v)] for v in values if type(v) in _MODULE_OF), None)

@@ -9,7 +9,8 @@ The backend is chosen at import from the environment variable ``MINIGEN_BACKEND`
 (``numpy`` by default) and can be changed with ``set_backend(name)``;
 ``set_backend(name, dtype="float32")`` makes new floating arrays and random draws float32.
 Random numbers always come from ``rng(seed)``, a generator of the active backend.
-On CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
+``minigen._namespaces`` builds the namespaces (dtype-aware creators, the device guard);
+on CuPy, ``minigen._cupy_autograd`` teaches autograd about device arrays.
 """
 import os
 
@@ -18,10 +19,13 @@ import numpy as np
 from autograd.tracer import Box
 
 from minigen import host
-from minigen.validate import (check_callable, check_choice, check_int, check_number,  # noqa: F401
-                              check_optional, check_positive, check_probability, check_rng)
+from minigen._namespaces import DtypeGenerator, Namespace, float_creators
+from minigen.validate import (check_callable, check_choice, check_int, check_lr,  # noqa: F401
+                              check_number, check_optional, check_positive, check_probability,
+                              check_rng, check_widths)
 
-_INSTALL_HINT = 'install it with  pip install "minigen[gpu]"  (the cupy-cuda12x wheel) on a machine with an NVIDIA GPU'
+_INSTALL_HINT = ('install it with  pip install "minigen[gpu]"  (the cupy-cuda12x wheel) '
+                 'on a machine with an NVIDIA GPU')
 
 
 class Backend:
@@ -36,127 +40,14 @@ class Backend:
         self.dtype = np.dtype(dtype)
 
 
-class Namespace:
-    """A module-like namespace: the public names of ``base``, some of them replaced by ``overrides``."""
-
-    def __init__(self, base, overrides=()):
-        self.__dict__.update((k, v) for k, v in vars(base).items() if not k.startswith("_"))
-        self.__dict__.update(overrides)
-
-
-def float_creators(module, default):
-    """Array-creation functions of ``module`` (numpy, cupy) whose floating arrays default to ``default``."""
-    default = np.dtype(default)
-
-    def floats(a, asked):           # a float result becomes the backend dtype unless a dtype was asked
-        return a.astype(default) if asked is None and a.dtype.kind == "f" and a.dtype != default else a
-
-    def asarray(a, dtype=None):
-        if isinstance(a, Box):
-            return a if dtype is None else a.astype(dtype)
-        if isinstance(a, module.ndarray):
-            return a if dtype is None else a.astype(dtype, copy=False)
-        if type(a) in (list, tuple) and any(isinstance(v, (Box, module.ndarray)) for v in a):
-            return anp.stack([asarray(v, dtype) for v in a])
-        return floats(module.asarray(a, dtype=dtype), dtype)
-
-    def array(a, dtype=None):
-        out = asarray(a, dtype)
-        return out.copy() if out is a and not isinstance(a, Box) else out
-
-    def like(create):
-        return lambda a, *args, dtype=None: create(anp.shape(a), *args, dtype=dtype or anp.result_type(a))
-
-    return dict(
-        asarray=asarray, array=array,
-        zeros=lambda shape, dtype=None: module.zeros(shape, dtype=dtype or default),
-        ones=lambda shape, dtype=None: module.ones(shape, dtype=dtype or default),
-        empty=lambda shape, dtype=None: module.empty(shape, dtype=dtype or default),
-        full=lambda shape, fill_value, dtype=None: floats(module.full(shape, fill_value, dtype=dtype), dtype),
-        eye=lambda N, M=None, k=0, dtype=None: module.eye(N, M, k, dtype=dtype or default),
-        identity=lambda n, dtype=None: module.identity(n, dtype=dtype or default),
-        arange=lambda *args, dtype=None: floats(module.arange(*args, dtype=dtype), dtype),
-        linspace=lambda start, stop, num=50, endpoint=True, dtype=None: module.linspace(
-            start, stop, num, endpoint=endpoint, dtype=dtype or default),
-        zeros_like=like(module.zeros), ones_like=like(module.ones), empty_like=like(module.empty),
-        full_like=like(module.full),
-    )
-
-
-def device_namespace(module, dtype, name):
-    """``xp`` of a device backend: autograd.numpy (which dispatches to ``module``), with arrays created on
-    the device in ``dtype``, and every function refusing host arrays by name (arrays of two backends
-    cannot meet in one call; on the device a host array is a leak)."""
-    def guard(fname, f):
-        def checked(*args, **kwargs):
-            for i, a in [*enumerate(args), *kwargs.items()]:
-                if _is_host(a) or (type(a) in (list, tuple) and any(_is_host(v) for v in a)):
-                    raise TypeError(f"xp.{fname}: argument {i} is a host numpy.ndarray but the active backend "
-                                    f"is {name!r}; move it with minigen.backend.asarray")
-            return f(*args, **kwargs)
-        checked.__name__, checked.__doc__ = fname, f.__doc__
-        return checked
-
-    def guarded(base, prefix):
-        return {k: guard(prefix + k, f) for k, f in vars(base).items()
-                if callable(f) and not isinstance(f, type) and not k.startswith("_")}
-    ns = Namespace(anp, guarded(anp, ""))
-    ns.__dict__.update(float_creators(module, dtype))
-    for k in ["triu_indices", "tril_indices", "diag_indices", "indices", "tri"]:
-        setattr(ns, k, getattr(module, k))      # no array argument: NumPy would make them on the host
-    ns.linalg = Namespace(anp.linalg, guarded(anp.linalg, "linalg."))
-    ns.random = _NoGlobalRandom()
-    return ns
-
-
-def _is_host(a):
-    return type(a) is np.ndarray and a.ndim > 0
-
-
-class _NoGlobalRandom:
-    def __getattr__(self, attr):
-        raise AttributeError(f"xp.random.{attr}: minigen has no global random state; "
-                             "draw from rng = minigen.backend.rng(seed)")
-
-
-class DtypeGenerator:
-    """A random generator whose floats have the backend dtype, on the backend's device.
-
-    Wraps ``numpy.random.Generator`` or ``cupy.random.Generator`` (which has no ``normal`` or
-    ``permutation``) behind the same small API: standard_normal, normal, random, uniform, integers,
-    permutation.
-    """
-
-    def __init__(self, generator, dtype):
-        self.generator, self.dtype = generator, np.dtype(dtype)
-
-    def standard_normal(self, size=None):
-        return self.generator.standard_normal(size, dtype=self.dtype)
-
-    def normal(self, loc=0.0, scale=1.0, size=None):
-        size = np.broadcast_shapes(np.shape(loc), np.shape(scale)) if size is None else size
-        return loc + scale * self.standard_normal(size)
-
-    def random(self, size=None):
-        return self.generator.random(size, dtype=self.dtype)
-
-    def uniform(self, low=0.0, high=1.0, size=None):
-        size = np.broadcast_shapes(np.shape(low), np.shape(high)) if size is None else size
-        return low + (high - low) * self.random(size)
-
-    def integers(self, low, high=None, size=None):
-        return self.generator.integers(low, high, size)
-
-    def permutation(self, n):
-        return self.random(int(n)).argsort()
-
-
 def _numpy_backend(dtype="float64"):
     if np.dtype(dtype) == np.float64:
         return Backend("numpy", anp, np.random.default_rng, np.asarray, np.ndarray, dtype)
     namespace = Namespace(anp, float_creators(np, dtype))
-    return Backend("numpy", namespace, lambda seed=None: DtypeGenerator(np.random.default_rng(seed), dtype),
-                   np.asarray, np.ndarray, dtype)
+
+    def make_rng(seed=None):
+        return DtypeGenerator(np.random.default_rng(seed), dtype)
+    return Backend("numpy", namespace, make_rng, np.asarray, np.ndarray, dtype)
 
 
 def _cupy_backend(dtype="float64"):
@@ -167,7 +58,8 @@ def _cupy_backend(dtype="float64"):
     try:
         n_gpu = cupy.cuda.runtime.getDeviceCount()
     except Exception as err:  # no driver, no device
-        raise RuntimeError(f"set_backend('cupy'): CuPy found no usable GPU ({err}); {_INSTALL_HINT}") from err
+        raise RuntimeError(f"set_backend('cupy'): CuPy found no usable GPU ({err}); "
+                           f"{_INSTALL_HINT}") from err
     if n_gpu < 1:
         raise RuntimeError(f"set_backend('cupy'): CuPy sees no GPU; {_INSTALL_HINT}")
     from minigen import _cupy_autograd
@@ -179,7 +71,10 @@ _active = {"backend": None}
 
 
 def register_backend(name, loader):
-    """Add a backend: ``loader(dtype) -> Backend``. Used by the tests for the CPU stand-in of CuPy."""
+    """Add a backend: ``loader(dtype) -> Backend``.
+
+    Used by the tests for the CPU stand-in of CuPy.
+    """
     _LOADERS[name] = loader
 
 
@@ -217,7 +112,7 @@ xp = _ArrayNamespace()
 
 
 def rng(seed=None):
-    """A random generator on the active backend: use ``standard_normal``, ``random``, ``integers``."""
+    """A random generator of the active backend: ``standard_normal``, ``random``, ``integers``."""
     return _active["backend"].make_rng(seed)
 
 
@@ -240,11 +135,14 @@ def asarray(a, name="array"):
 
 
 def as_points(x, name="x", d=None, finite=True):
-    """Check and convert a point cloud: ``x`` must be 2-D, shape ``(n, d)`` with n, d >= 1, and
-    (unless ``finite=False``) free of NaN and inf; returns a backend array."""
+    """Check and convert a point cloud: ``x`` must be 2-D, shape ``(n, d)`` with n, d >= 1.
+
+    Unless ``finite=False`` it must also be free of NaN and inf; returns a backend array.
+    """
     x = asarray(x, name)
     if x.ndim != 2 or 0 in x.shape:
-        raise ValueError(f"{name} must have shape (n, d) with n, d >= 1; got shape {tuple(x.shape)}")
+        raise ValueError(f"{name} must have shape (n, d) with n, d >= 1; "
+                         f"got shape {tuple(x.shape)}")
     if d is not None and x.shape[1] != d:
         raise ValueError(f"{name} must have {d} columns (dimension); got shape {tuple(x.shape)}")
     return check_finite(x, name) if finite else x
@@ -256,7 +154,8 @@ def check_finite(a, name):
             _active["backend"].namespace.isfinite(a))):
         return a
     bad = int(to_numpy(~_active["backend"].namespace.isfinite(a)).sum())
-    raise ValueError(f"{name} contains NaN or inf ({bad} of {a.size} entries, shape {tuple(a.shape)})")
+    raise ValueError(f"{name} contains NaN or inf "
+                     f"({bad} of {a.size} entries, shape {tuple(a.shape)})")
 
 
 def to_numpy(a):

@@ -1,7 +1,7 @@
 """Process-wide settings of the host that make small training steps fast on a CPU.
 
-keep_freed_memory: glibc's malloc keeps freed heap for the next step instead of page-faulting it back;
-one_blas_thread: NumPy's BLAS on one thread while a trainer runs. Both are measured in
+keep_freed_memory: glibc's malloc keeps freed heap for the next step instead of page-faulting
+it back; one_blas_thread: NumPy's BLAS on one thread while a trainer runs. Both are measured in
 benchmarks/training.py; neither changes a result.
 """
 import contextlib

@@ -1,9 +1,10 @@
 """The few matplotlib helpers the demos share (imported by demos only, never by the rooms).
 
-A demo calls ``args = demo_args(__doc__)`` first: it parses ``--quick`` (small sizes, for the tests),
-``--backend`` (numpy | cupy), ``--show`` (open a window instead of the Agg backend), ``--out`` (the
-folder for the PNG, ``demos/out`` by default) and ``--seed``; then draws with the helpers below
-and ends with ``save(fig, name, args)``. Arrays are brought to the host with ``to_numpy`` here, at the edge.
+A demo calls ``args = demo_args(__doc__)`` first: it parses ``--quick`` (small sizes, for the
+tests), ``--backend`` (numpy | cupy), ``--show`` (open a window instead of the Agg backend),
+``--out`` (the folder for the PNG, ``demos/out`` by default) and ``--seed``; then draws with the
+helpers below and ends with ``save(fig, name, args)``. Arrays are brought to the host with
+``to_numpy`` here, at the edge.
 """
 import argparse
 import os
@@ -12,13 +13,19 @@ import numpy as np
 
 from minigen import backend
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos", "out")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.join(REPO, "demos", "out")
 
 
 def demo_args(description, argv=None):
-    """Parse the common demo flags, select the backend and the matplotlib mode; returns the namespace."""
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small sizes: runs in seconds (used by the tests)")
+    """Parse the common demo flags, select the backend and the matplotlib mode.
+
+    Returns the argparse namespace.
+    """
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes: runs in seconds (used by the tests)")
     p.add_argument("--backend", default=None, help="numpy (default) or cupy")
     p.add_argument("--show", action="store_true", help="show the figure in a window")
     p.add_argument("--out", default=DEFAULT_OUT, help="folder for the PNG (default demos/out)")

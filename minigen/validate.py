@@ -99,6 +99,17 @@ def check_rng(rng, name="rng"):
                     f"(make one with minigen.backend.rng(seed)); got {type(rng).__name__}")
 
 
+def check_widths(widths, name, min_len=1):
+    """At least ``min_len`` integer widths >= 1 (an MLP's hidden layers), as a list."""
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < min_len:
+        raise ValueError(f"{name} must be a sequence of at least {min_len} integer widths >= 1; "
+                         f"got {name}={widths!r}")
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1:
+            raise ValueError(f"{name} must hold integer widths >= 1; got {name}={widths!r}")
+    return [int(w) for w in widths]
+
+
 def check_optional(check, value, name, *args):
     """``None`` stays ``None``; any other value goes through ``check``."""
     return None if value is None else check(value, name, *args)

@@ -14,7 +14,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BACKEND = os.environ.get("MINIGEN_BACKEND", "numpy")
-if DEFAULT_BACKEND == "fakecupy":                  # registered below, after minigen.backend is imported
+# fakecupy is registered below, after minigen.backend is imported
+if DEFAULT_BACKEND == "fakecupy":
     os.environ["MINIGEN_BACKEND"] = "numpy"
 
 import fakecupy  # noqa: E402
@@ -62,7 +63,7 @@ def tolerance(dtype=None):
 
 
 def assert_close(actual, expected, rtol=None, atol=None):
-    """Compare backend arrays (or host arrays, or pytrees of them) with the backend dtype's tolerance."""
+    """Compare backend arrays (host arrays, pytrees of them) with the backend dtype's tolerance."""
     if isinstance(expected, dict):
         for k in expected:
             assert_close(actual[k], expected[k], rtol, atol)

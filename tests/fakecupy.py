@@ -56,7 +56,7 @@ def _call(f, args, kwargs, where):
 
 
 def _index(idx):
-    """An index into the private array: stand-in index arrays are fine, host index arrays are not."""
+    """An index into the private array: stand-in index arrays are fine, host ones are not."""
     return _unwrap(idx, "indexing")
 
 
@@ -114,8 +114,8 @@ class ndarray:
     def __repr__(self):
         return "fakecupy." + repr(self._a)
 
-    __str__ = lambda self: str(self._a)
-    __format__ = lambda self, spec: format(self._a, spec)
+    __str__ = lambda self: str(self._a)  # noqa: E731
+    __format__ = lambda self, spec: format(self._a, spec)  # noqa: E731
 
     # -- indexing: views share memory, as on the device
     def __getitem__(self, idx):
@@ -142,7 +142,8 @@ class ndarray:
         if any(t not in (ndarray, np.ndarray) for t in types):
             return NotImplemented
         if func in (np.reshape, np.ravel) and "order" in kwargs and kwargs["order"] is None:
-            raise TypeError("object of type 'NoneType' has no len()")   # CuPy parses order as a string
+            # CuPy parses order as a string
+            raise TypeError("object of type 'NoneType' has no len()")
         return _call(func, args, kwargs, f"{func.__module__}.{func.__name__}")
 
     # -- in-place arithmetic writes into the private array
@@ -150,10 +151,10 @@ class ndarray:
         op(self._a, _unwrap(other, op.__name__), out=self._a)
         return self
 
-    __iadd__ = lambda self, o: self._inplace(np.add, o)
-    __isub__ = lambda self, o: self._inplace(np.subtract, o)
-    __imul__ = lambda self, o: self._inplace(np.multiply, o)
-    __itruediv__ = lambda self, o: self._inplace(np.true_divide, o)
+    __iadd__ = lambda self, o: self._inplace(np.add, o)  # noqa: E731
+    __isub__ = lambda self, o: self._inplace(np.subtract, o)  # noqa: E731
+    __imul__ = lambda self, o: self._inplace(np.multiply, o)  # noqa: E731
+    __itruediv__ = lambda self, o: self._inplace(np.true_divide, o)  # noqa: E731
 
     def astype(self, dtype, copy=True):
         return ndarray(self._a.astype(dtype, copy=copy))
@@ -212,7 +213,7 @@ for _name in ["sum", "mean", "prod", "std", "var", "max", "min", "argmax", "argm
 # ----- module functions ------------------------------------------------------------------------
 
 def asarray(a, dtype=None):
-    """Host data (arrays, lists, scalars) copied to the device; device arrays kept (cast if asked)."""
+    """Host arrays, lists and scalars copied to the device; device arrays kept (cast if asked)."""
     if type(a) is ndarray:
         return a if dtype is None else a.astype(dtype, copy=False)
     if type(a) in (list, tuple) and any(type(v) is ndarray for v in a):
@@ -249,8 +250,8 @@ def _like(f):
     return create
 
 
-zeros_like, ones_like, empty_like, full_like = map(_like, [np.zeros_like, np.ones_like, np.empty_like,
-                                                          np.full_like])
+zeros_like, ones_like, empty_like, full_like = map(
+    _like, [np.zeros_like, np.ones_like, np.empty_like, np.full_like])
 
 
 def stack(arrays, axis=0):
@@ -292,7 +293,8 @@ class Generator:
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
         low, high = _unwrap(low, "integers"), _unwrap(high, "integers")
-        return ndarray(np.asarray(self._g.integers(low, high, size, dtype=dtype, endpoint=endpoint)))
+        draws = self._g.integers(low, high, size, dtype=dtype, endpoint=endpoint)
+        return ndarray(np.asarray(draws))
 
     def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float64):
         low, high = _unwrap(low, "uniform"), _unwrap(high, "uniform")
@@ -300,7 +302,8 @@ class Generator:
 
 
 random = types.SimpleNamespace(default_rng=Generator)
-float32, float64, int64, bool_, newaxis, pi = np.float32, np.float64, np.int64, np.bool_, None, np.pi
+float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
+newaxis, pi = None, np.pi
 
 
 def __getattr__(name):

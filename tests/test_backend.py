@@ -80,7 +80,8 @@ def test_stand_in_is_not_a_numpy_array_and_refuses_implicit_host_conversion():
 
 def test_stand_in_dispatches_numpy_calls_and_returns_device_arrays():
     a = fakecupy.asarray(np.arange(6.0).reshape(2, 3))
-    for out in [np.exp(a), np.sum(a, axis=0), np.sum(a), a @ a.T, np.concatenate([a, a]), a[:, 1], 2.0 * a]:
+    for out in [np.exp(a), np.sum(a, axis=0), np.sum(a), a @ a.T, np.concatenate([a, a]), a[:, 1],
+                2.0 * a]:
         assert isinstance(out, fakecupy.ndarray)
     assert np.sum(a).shape == ()                            # reductions give 0-d device arrays
     assert np.shape(a) == (2, 3) and np.result_type(a) == np.float64
@@ -116,7 +117,7 @@ def test_asarray_and_to_numpy_move_data_between_host_and_device(fake):
         backend.as_points(np.ones(3), "data")
 
 
-# ----- autograd on device arrays -------------------------------------------------------------------
+# ----- autograd on device arrays ------------------------------------------------------------------
 
 def _loss(params, x, idx):
     """Touches every overridden VJP and the common elementwise ones."""
@@ -128,7 +129,8 @@ def _loss(params, x, idx):
     t = xp.stack([s, xp.sqrt(s ** 2 + 1.0)]).reshape(-1)
     u = xp.einsum("nk,k->n", h, b) + xp.einsum("nk->n", h) + xp.dot(W.T, v).sum()
     return (xp.mean(t) + xp.var(s) + xp.std(u) + xp.max(h) - xp.min(z, axis=0).sum()
-            + s[idx].sum() + W[1, 2] + xp.sum(xp.abs(W)) + xp.prod(1.0 + 0.1 * b) + xp.dot(xp.ravel(W), W.ravel()))
+            + s[idx].sum() + W[1, 2] + xp.sum(xp.abs(W)) + xp.prod(1.0 + 0.1 * b)
+            + xp.dot(xp.ravel(W), W.ravel()))
 
 
 def _problem(seed=0):
@@ -138,9 +140,8 @@ def _problem(seed=0):
 
 
 def _gradient_on_active_backend(params, x, idx):
-    to = lambda a: backend.asarray(a)
-    p = {k: to(v) for k, v in params.items()}
-    x, idx = to(x), xp.asarray(idx)
+    p = {k: backend.asarray(v) for k, v in params.items()}
+    x, idx = backend.asarray(x), xp.asarray(idx)
     value, grads = autograd.value_and_grad(_loss)(p, x, idx)
     return value, grads
 
@@ -179,12 +180,18 @@ def test_device_gradient_equals_the_numpy_gradient(fake):
     assert_close(grads, grads_np, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("index", [lambda x: x > 0, lambda x: (xp.asarray([0, 0, 3]), 1), lambda x: [1, 1, 4],
-                                   lambda x: (slice(None), slice(1, None)), lambda x: (Ellipsis, 0)])
+@pytest.mark.parametrize("index", [lambda x: x > 0, lambda x: (xp.asarray([0, 0, 3]), 1),
+                                   lambda x: [1, 1, 4], lambda x: (slice(None), slice(1, None)),
+                                   lambda x: (Ellipsis, 0)])
 def test_indexing_gradient_scatters_on_device(fake, index):
-    """The cotangent of x[idx] adds up over repeated indices (autograd's untake, by add.at on the device)."""
+    """The cotangent of x[idx] adds up over repeated indices.
+
+    autograd's untake, by add.at on the device.
+    """
     x_host = np.random.default_rng(5).normal(size=(5, 3))
-    f = lambda x: xp.sum(x[index(x)] ** 2)
+
+    def f(x):
+        return xp.sum(x[index(x)] ** 2)
     g = autograd.grad(f)(backend.asarray(x_host))
     assert isinstance(g, fakecupy.ndarray)
     backend.set_backend("numpy")
@@ -193,17 +200,21 @@ def test_indexing_gradient_scatters_on_device(fake, index):
 
 def test_jacobian_and_elementwise_grad_on_device(fake):
     x = xp.asarray([0.3, -1.2, 2.0])
-    f = lambda x: xp.tanh(x) * xp.sum(x)
+
+    def f(x):
+        return xp.tanh(x) * xp.sum(x)
     jac = autograd.jacobian(f)(x)
     assert isinstance(jac, fakecupy.ndarray) and jac.shape == (3, 3)
     xh, th = x.get(), np.tanh(x.get())
-    np.testing.assert_allclose(jac.get(), np.diag((1 - th ** 2) * xh.sum()) + th[:, None], rtol=1e-12)
+    np.testing.assert_allclose(jac.get(), np.diag((1 - th ** 2) * xh.sum()) + th[:, None],
+                               rtol=1e-12)
     g = autograd.elementwise_grad(lambda x: xp.exp(x) ** 2)(x)
     np.testing.assert_allclose(host(g), 2 * np.exp(2 * xh), rtol=1e-12)
 
 
 def test_second_derivative_on_device(fake):
-    f = lambda x: xp.sum(xp.sin(x) ** 2)
+    def f(x):
+        return xp.sum(xp.sin(x) ** 2)
     d2 = autograd.elementwise_grad(autograd.elementwise_grad(f))(xp.asarray([0.1, 0.7]))
     np.testing.assert_allclose(host(d2), 2 * np.cos(2 * np.array([0.1, 0.7])), rtol=1e-12)
 
@@ -217,7 +228,7 @@ def test_numpy_backend_unchanged_after_the_adapter_is_loaded(fake):
     assert type(autograd.numpy.array([1.0, 2.0])) is np.ndarray
 
 
-# ----- random numbers and the float32 option --------------------------------------------------------
+# ----- random numbers and the float32 option ------------------------------------------------------
 
 @pytest.mark.parametrize("fake", ["float64", "float32"], indirect=True)
 def test_rng_draws_on_the_device_in_the_backend_dtype(fake):
@@ -227,10 +238,12 @@ def test_rng_draws_on_the_device_in_the_backend_dtype(fake):
     for name, a in draws.items():
         assert_on_backend(a, f"rng.{name}")
     i = r.integers(0, 5, size=100)
-    assert isinstance(i, fakecupy.ndarray) and i.dtype.kind == "i" and 0 <= int(i.min()) and int(i.max()) < 5
+    assert isinstance(i, fakecupy.ndarray) and i.dtype.kind == "i"
+    assert 0 <= int(i.min()) and int(i.max()) < 5
     assert sorted(host(r.permutation(5)).tolist()) == [0, 1, 2, 3, 4]
     assert abs(float(draws["standard_normal"].mean())) < 5 / np.sqrt(800)   # 5 standard errors
-    np.testing.assert_array_equal(host(backend.rng(3).standard_normal((400, 2))), host(draws["standard_normal"]))
+    np.testing.assert_array_equal(host(backend.rng(3).standard_normal((400, 2))),
+                                  host(draws["standard_normal"]))
 
 
 @pytest.mark.parametrize("name", ["numpy", "fakecupy"])
@@ -238,9 +251,10 @@ def test_float32_option_gives_float32_arrays(name):
     backend.set_backend(name, dtype="float32")
     try:
         assert backend.float_dtype() == np.float32
-        for a in [xp.zeros(3), xp.ones((2, 2)), xp.eye(2), xp.linspace(0, 1, 5), xp.asarray([1.0, 2.0]),
-                  xp.full(3, 0.5), xp.zeros_like(xp.ones(2)), xp.arange(3.0), backend.asarray(np.ones(2)),
-                  backend.rng(0).standard_normal(4), backend.rng(0).random(4)]:
+        for a in [xp.zeros(3), xp.ones((2, 2)), xp.eye(2), xp.linspace(0, 1, 5),
+                  xp.asarray([1.0, 2.0]), xp.full(3, 0.5), xp.zeros_like(xp.ones(2)),
+                  xp.arange(3.0), backend.asarray(np.ones(2)), backend.rng(0).standard_normal(4),
+                  backend.rng(0).random(4)]:
             assert a.dtype == np.float32
         g = autograd.grad(lambda w: xp.sum(xp.tanh(w) ** 2))(xp.ones(3))
         assert g.dtype == np.float32

@@ -38,9 +38,11 @@ def case_metrics():
     x, y = _blobs(60, 1), _blobs(60, 2)
     means = distributions.polygon_blobs(8, 2.0, 0.3).means
     chain = xp.cumsum(backend.rng(3).standard_normal((200, 2)), axis=0) * 0.1
-    return {"sw": metrics.sliced_wasserstein(x, y, backend.rng(4), 16), "mmd": metrics.mmd_rbf(x, y),
+    return {"sw": metrics.sliced_wasserstein(x, y, backend.rng(4), 16),
+            "mmd": metrics.mmd_rbf(x, y),
             "fd": metrics.frechet_distance(x, y), "occupancy": metrics.mode_occupancy(x, means),
-            "coverage": metrics.mode_coverage(x, means, 0.3), "hq": metrics.high_quality_fraction(x, means, 0.3),
+            "coverage": metrics.mode_coverage(x, means, 0.3),
+            "hq": metrics.high_quality_fraction(x, means, 0.3),
             "rkl": metrics.reverse_kl_modes(x, means), "ess": metrics.effective_sample_size(chain),
             "acf": metrics.autocorrelation(chain, 10)}
 
@@ -59,13 +61,14 @@ def case_mcmc():
 def case_diffusion():
     target = distributions.polygon_blobs(8, 2.0, 0.3)
     x0, r = target.sample(40, backend.rng(0)), backend.rng(1)
-    exact_score = lambda x, t: target.ou_marginal(t).score(x)
+    exact_score = lambda x, t: target.ou_marginal(t).score(x)  # noqa: E731
     times = reverse.time_grid(10, T=3.0)
     x_T = r.standard_normal((40, 2))
     denoiser = tweedie.train_denoiser(x0, backend.rng(2), n_steps=3, batch_size=16, hidden=(8,))
     return {"ou_sample": ou.ou_sample(x0, 0.5, r), "ou_paths": ou.ou_paths(x0, [0.0, 0.1, 0.3], r),
             "sde": reverse.reverse_sde(exact_score, x_T, times, r),
-            "ode_heun": reverse.reverse_sde(exact_score, x_T, times, None, alpha=0.0, method="heun"),
+            "ode_heun": reverse.reverse_sde(exact_score, x_T, times, None, alpha=0.0,
+                                            method="heun"),
             "tweedie": tweedie.tweedie_denoise(target.score, x0, 0.3),
             "denoised": denoiser(x0, 0.5), "learned": reverse.reverse_sde(
                 tweedie.score_from_denoiser(denoiser), x_T, times[:4], r, return_path=True),
@@ -76,29 +79,32 @@ def case_coupling_flow():
     data, r = _blobs(128), backend.rng(1)
     flow = coupling.train_coupling_flow(data, r, n_blocks=2, hidden=(8,), n_steps=3, batch_size=32)
     z, log_det = flow.forward(data[:10])
-    return {"log_prob": flow.log_prob(data[:10]), "z": z, "log_det": log_det, "x": flow.inverse(z)[0],
+    return {"log_prob": flow.log_prob(data[:10]), "z": z, "log_det": log_det,
+            "x": flow.inverse(z)[0],
             "sample": flow.sample(10, r), "history": flow.history}
 
 
 def case_hamiltonian_flow():
     data, r = _blobs(128), backend.rng(1)
-    flow = hamiltonian.train_hamiltonian_flow(data, r, n_blocks=2, n_leapfrog=2, hidden=(8,), n_steps=3,
-                                              batch_size=32)
+    flow = hamiltonian.train_hamiltonian_flow(data, r, n_blocks=2, n_leapfrog=2, hidden=(8,),
+                                              n_steps=3, batch_size=32)
     return {"elbo": flow.elbo(data[:10], backend.rng(2)), "sample": flow.sample(10, backend.rng(3)),
-            "trajectory": flow.trajectory(backend.rng(4).standard_normal((5, 4))), "history": flow.history}
+            "trajectory": flow.trajectory(backend.rng(4).standard_normal((5, 4))),
+            "history": flow.history}
 
 
 def case_gan():
     data = _blobs(128)
-    model = gan.train_gan(data, backend.rng(1), n_steps=3, hidden=(8,), batch_size=32, n_snapshots=2)
+    model = gan.train_gan(data, backend.rng(1), n_steps=3, hidden=(8,), batch_size=32,
+                          n_snapshots=2)
     return {"sample": model.sample(10, backend.rng(2)), "d": model.discriminator(data[:10]),
             "value": model.history["value"]}
 
 
 def case_wgan(lipschitz="gp"):
     data = _blobs(128)
-    model = wgan.train_wgan(data, backend.rng(1), lipschitz=lipschitz, n_steps=2, n_critic=2, hidden=(8,),
-                            batch_size=32, n_snapshots=2)
+    model = wgan.train_wgan(data, backend.rng(1), lipschitz=lipschitz, n_steps=2, n_critic=2,
+                            hidden=(8,), batch_size=32, n_snapshots=2)
     return {"sample": model.sample(10, backend.rng(2)), "critic": model.critic(data[:10]),
             "w1": model.history["w1"]}
 
@@ -158,7 +164,8 @@ def test_room_runs_on_the_backend_without_host_arrays(name, backend_name):
             assert_close(host(value), want, rtol=1e-6, atol=1e-9)
 
 
-FLOAT32_LEAKS = {}   # known float64 promotions in rooms (none at present); the case passes once they are fixed
+# known float64 promotions in rooms (none at present); the case passes once they are fixed
+FLOAT32_LEAKS = {}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=FLOAT32_LEAKS[n]))

@@ -1,4 +1,4 @@
-"""minigen.io: the file format itself, on a toy model (the rooms' tests round-trip their own models).
+"""minigen.io: the file format itself, on a toy model (the rooms' tests round-trip their models).
 
 A round trip keeps the configuration, the pytree's nesting, every array bit for bit and its integer
 dtype; a file that is not a minigen model (truncated, foreign, newer, or holding pickled objects)
@@ -130,7 +130,8 @@ def test_newer_version_is_refused(saved, tmp_path):
 def test_foreign_files_are_refused(saved, tmp_path):
     plain = tmp_path / "plain.npz"
     np.savez(plain, x=np.zeros(3))
-    with pytest.raises(ValueError, match="is not a readable minigen model file .*no minigen metadata"):
+    with pytest.raises(ValueError,
+                       match="is not a readable minigen model file .*no minigen metadata"):
         io.load(plain)
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(ValueError, match="is not a readable minigen model file"):

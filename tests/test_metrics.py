@@ -11,9 +11,11 @@ import pytest
 
 from minigen import backend, metrics
 
-PHI = 0.9                          # AR(1) coefficient: tau = (1 + phi) / (1 - phi) = 19, rho_k = phi^k
+# AR(1) coefficient: tau = (1 + phi) / (1 - phi) = 19, rho_k = phi^k
+PHI = 0.9
 N_STEPS, N_CHAINS = 4000, 200      # N = 800 000 draws
-TIGHT = 1e5 * np.finfo(backend.float_dtype()).eps   # exact identities, up to rounding of the backend dtype
+# exact identities, up to rounding of the backend dtype
+TIGHT = 1e5 * np.finfo(backend.float_dtype()).eps
 
 
 def dev(a):
@@ -54,16 +56,19 @@ def test_autocorrelation_matches_direct_sums():
                        [1.0, -0.75, 0.5, -0.25])
     x = np.random.default_rng(1).standard_normal((30, 3, 2))
     xc = x - x.mean(axis=0)
+    # the chain-averaged autocovariance
     c = np.array([[sum(xc[s, j] * xc[s + k, j] for s in range(30 - k)) / 30 for j in range(3)]
-                  for k in range(11)]).mean(axis=1)                # (11, 2): chain-averaged autocovariance
-    np.testing.assert_allclose(host(metrics.autocorrelation(dev(x), max_lag=10)), c / c[0], atol=TIGHT)
+                  for k in range(11)]).mean(axis=1)                # (11, 2)
+    np.testing.assert_allclose(host(metrics.autocorrelation(dev(x), max_lag=10)), c / c[0],
+                               atol=TIGHT)
 
 
 def geyer_tau_by_loops(x):
-    """The multi-chain estimator written out with loops: direct-sum autocovariances, Geyer's pairs."""
+    """The multi-chain estimator written with loops: direct-sum autocovariances, Geyer's pairs."""
     n, m = x.shape
     xc = x - x.mean(axis=0)
-    acov = np.array([[np.dot(xc[: n - t, j], xc[t:, j]) / n for j in range(m)] for t in range(n)])   # (n, m)
+    acov = np.array([[np.dot(xc[: n - t, j], xc[t:, j]) / n for j in range(m)]
+                     for t in range(n)])                           # (n, m)
     W = x.var(axis=0, ddof=1).mean()
     var_plus = (n - 1) / n * W + x.mean(axis=0).var(ddof=1)
     rho = [1.0] + [1.0 - (W - acov[t].mean()) / var_plus for t in range(1, n)]
@@ -78,8 +83,10 @@ def geyer_tau_by_loops(x):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_integrated_time_matches_loop_computation(seed):
-    x = ar1(0.6, 60, 3, seed) + np.arange(3) * 0.3 * (seed - 11)   # chains with different means for seed > 11
-    assert metrics.integrated_autocorr_time(dev(x)) == pytest.approx(geyer_tau_by_loops(x), rel=TIGHT)
+    # chains with different means for seed > 11
+    x = ar1(0.6, 60, 3, seed) + np.arange(3) * 0.3 * (seed - 11)
+    assert metrics.integrated_autocorr_time(dev(x)) == pytest.approx(geyer_tau_by_loops(x),
+                                                                     rel=TIGHT)
 
 
 def test_ar1_autocorrelation_is_phi_power_k(chain):
@@ -108,7 +115,8 @@ def test_ess_of_iid_draws_is_n():
     ess = host(metrics.effective_sample_size(dev(x)))
     assert ess.shape == (2,)
     assert np.all(ess <= 40000) and np.all(ess > 0.9 * 40000)
-    # MCSE = sqrt(var+ / ESS), var+ = (n - 1) / n W + B / n (W: mean chain variance, B / n: variance of chain means)
+    # MCSE = sqrt(var+ / ESS), var+ = (n - 1) / n W + B / n
+    # (W: mean chain variance, B / n: variance of chain means)
     var_plus = 4999 / 5000 * x.var(axis=0, ddof=1).mean(axis=0) + x.mean(axis=0).var(axis=0, ddof=1)
     np.testing.assert_allclose(host(metrics.mcse(dev(x))), np.sqrt(var_plus / ess), rtol=TIGHT)
 
@@ -124,7 +132,8 @@ def test_ess_never_exceeds_number_of_draws():
 
 def test_ess_of_stuck_chains_is_tiny():
     n, m = 500, 4
-    apart = np.tile(np.arange(m, dtype=float), (n, 1)) * 0.1        # each chain stuck at its own value
+    # each chain stuck at its own value
+    apart = np.tile(np.arange(m, dtype=float), (n, 1)) * 0.1
     assert metrics.effective_sample_size(dev(apart)) <= m
     same = np.full((n, m), 0.1)                                      # all chains stuck at one value
     assert metrics.effective_sample_size(dev(same)) == 1.0
@@ -132,7 +141,8 @@ def test_ess_of_stuck_chains_is_tiny():
     assert metrics.effective_sample_size(dev(same[:, :1])) == 1.0
     assert metrics.mcse(dev(same)) == 0.0
     # one free coordinate (iid, 8000 draws: ESS / N has SE 0.025 measured) beside a stuck one
-    mixed = np.stack([np.random.default_rng(4).standard_normal((4 * n, m)), np.full((4 * n, m), 0.1)], axis=2)
+    mixed = np.stack([np.random.default_rng(4).standard_normal((4 * n, m)),
+                      np.full((4 * n, m), 0.1)], axis=2)
     ess = host(metrics.effective_sample_size(dev(mixed)))
     assert ess[0] > 0.8 * 4 * n * m and ess[1] == 1.0
     assert np.all(host(metrics.autocorrelation(dev(same), max_lag=3)) == 1.0)
@@ -150,8 +160,8 @@ def test_mode_occupancy():
     freq, tv = metrics.mode_occupancy(dev(POINTS), dev(MEANS))
     np.testing.assert_allclose(host(freq), [0.8, 0.2, 0.0])
     assert tv == pytest.approx(0.5 * (abs(0.8 - 1 / 3) + abs(0.2 - 1 / 3) + 1 / 3))
-    assert metrics.mode_occupancy(dev(POINTS), dev(MEANS), weights=dev([4.0, 1.0, 0.0])).total_variation \
-        == pytest.approx(0.0, abs=TIGHT)
+    matched = metrics.mode_occupancy(dev(POINTS), dev(MEANS), weights=dev([4.0, 1.0, 0.0]))
+    assert matched.total_variation == pytest.approx(0.0, abs=TIGHT)
 
 
 def test_mode_coverage_and_high_quality_fraction():
@@ -159,7 +169,8 @@ def test_mode_coverage_and_high_quality_fraction():
     assert metrics.mode_coverage(x, mu, std=1.0) == 2
     assert metrics.mode_coverage(x, mu, std=1.0, min_count=2) == 1
     assert metrics.mode_coverage(x, mu, std=1.0, n_std=1.5) == 1
-    assert metrics.mode_coverage(x, mu, std=dev([1.0, 0.5, 1.0])) == 1   # mode 1 now needs distance < 1.5
+    # mode 1 now needs distance < 1.5
+    assert metrics.mode_coverage(x, mu, std=dev([1.0, 0.5, 1.0])) == 1
     assert metrics.high_quality_fraction(x, mu, std=1.0) == pytest.approx(0.8)
     assert metrics.high_quality_fraction(x, mu, std=1.0, n_std=0.1) == pytest.approx(0.2)
 
@@ -193,7 +204,8 @@ def test_sliced_wasserstein():
 
 
 def rbf_mmd2_by_loops(x, y, h):
-    k = lambda a, b: math.exp(-float(np.sum((a - b) ** 2)) / (2 * h * h))
+    def k(a, b):
+        return math.exp(-float(np.sum((a - b) ** 2)) / (2 * h * h))
     m, n = len(x), len(y)
     kxx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     kyy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
@@ -203,16 +215,20 @@ def rbf_mmd2_by_loops(x, y, h):
 def test_mmd_matches_direct_sums():
     r = np.random.default_rng(6)
     x, y = r.standard_normal((12, 2)), r.standard_normal((9, 2)) + 0.5
-    assert metrics.mmd_rbf(dev(x), dev(y), bandwidth=0.7) == pytest.approx(rbf_mmd2_by_loops(x, y, 0.7), rel=TIGHT)
+    assert metrics.mmd_rbf(dev(x), dev(y), bandwidth=0.7) == pytest.approx(
+        rbf_mmd2_by_loops(x, y, 0.7), rel=TIGHT)
     z = np.concatenate([x, y])
-    h = math.sqrt(np.median([np.sum((z[i] - z[j]) ** 2) for i in range(21) for j in range(i + 1, 21)]))
+    h = math.sqrt(np.median([np.sum((z[i] - z[j]) ** 2)
+                             for i in range(21) for j in range(i + 1, 21)]))
     assert metrics.mmd_rbf(dev(x), dev(y)) == pytest.approx(rbf_mmd2_by_loops(x, y, h), rel=TIGHT)
 
 
 def test_mmd_of_gaussians():
-    # For N(mu, s^2 I) in d dims and bandwidth h: E k = (h^2 / (h^2 + 2 s^2))^(d/2) exp(-|dmu|^2 / (2 (h^2 + 2 s^2))),
+    # For N(mu, s^2 I) in d dims and bandwidth h:
+    #     E k = (h^2 / (h^2 + 2 s^2))^(d/2) exp(-|dmu|^2 / (2 (h^2 + 2 s^2))),
     # so MMD^2 = 2 c (1 - exp(-|dmu|^2 / (2 (h^2 + 2 s^2)))), c = (h^2 / (h^2 + 2 s^2))^(d/2).
-    # SE measured over 50 seeds, n = 800: 0.00076 (equal laws) and 0.0091 (shift 1): tolerances 0.004, 0.046.
+    # SE measured over 50 seeds, n = 800: 0.00076 (equal laws) and 0.0091 (shift 1): tolerances
+    # 0.004, 0.046.
     r = np.random.default_rng(7)
     x, y, z = (r.standard_normal((800, 2)) for _ in range(3))
     assert abs(metrics.mmd_rbf(dev(x), dev(y), bandwidth=1.0)) < 0.004
@@ -227,7 +243,8 @@ def sqrtm_2x2(a):
 
 
 def frechet_closed_form(mu1, s1, mu2, s2):
-    """Eq. (69), with (S1 S2)^{1/2} = S1^{1/2} (S1^{1/2} S2 S1^{1/2})^{1/2} S1^{-1/2} (same trace)."""
+    """Eq. (69), with (S1 S2)^{1/2} = S1^{1/2} (S1^{1/2} S2 S1^{1/2})^{1/2} S1^{-1/2}
+    (the same trace)."""
     r = sqrtm_2x2(s1)
     return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(sqrtm_2x2(r @ s2 @ r)))
 
@@ -262,7 +279,8 @@ def test_frechet_between_gaussians_large_sample():
     r = np.random.default_rng(10)
     x = mu1 + r.standard_normal((20000, 2)) @ np.linalg.cholesky(s1).T
     y = mu2 + r.standard_normal((20000, 2)) @ np.linalg.cholesky(s2).T
-    assert abs(metrics.frechet_distance(dev(x), dev(y)) - frechet_closed_form(mu1, s1, mu2, s2)) < 0.09
+    exact = frechet_closed_form(mu1, s1, mu2, s2)
+    assert abs(metrics.frechet_distance(dev(x), dev(y)) - exact) < 0.09
 
 
 # ---------------------------------------------------------------- bad input
@@ -272,14 +290,16 @@ def test_frechet_between_gaussians_large_sample():
     (lambda: metrics.effective_sample_size(dev(np.zeros((2, 3)))), "x"),
     (lambda: metrics.integrated_autocorr_time(dev([[np.nan, 1.0]] * 5)), "x"),
     (lambda: metrics.autocorrelation(dev(np.zeros((5, 2))), max_lag=5), "max_lag"),
-    (lambda: metrics.mode_occupancy(dev(POINTS), dev(MEANS), weights=dev([1.0, -1.0, 1.0])), "weights"),
+    (lambda: metrics.mode_occupancy(dev(POINTS), dev(MEANS), weights=dev([1.0, -1.0, 1.0])),
+     "weights"),
     (lambda: metrics.mode_occupancy(dev(POINTS), dev(MEANS[:, :1])), "means"),
     (lambda: metrics.mode_coverage(dev(POINTS), dev(MEANS), std=0.0), "std"),
     (lambda: metrics.mode_coverage(dev(POINTS), dev(MEANS), std=1.0, min_count=0), "min_count"),
     (lambda: metrics.high_quality_fraction(dev(POINTS), dev(MEANS), std=dev([1.0, 1.0])), "std"),
     (lambda: metrics.reverse_kl_modes(dev(POINTS), dev(MEANS), std=1.0, n_std=-1.0), "n_std"),
     (lambda: metrics.sliced_wasserstein(dev(POINTS), dev(POINTS[:4]), backend.rng(0)), "x"),
-    (lambda: metrics.sliced_wasserstein(dev(POINTS), dev(POINTS), backend.rng(0), n_projections=0), "n_projections"),
+    (lambda: metrics.sliced_wasserstein(dev(POINTS), dev(POINTS), backend.rng(0),
+                                        n_projections=0), "n_projections"),
     (lambda: metrics.mmd_rbf(dev(POINTS), dev(POINTS), bandwidth=-1.0), "bandwidth"),
     (lambda: metrics.frechet_distance(dev(POINTS), dev(np.zeros((4, 3)))), "x"),
     (lambda: metrics.frechet_distance(dev(POINTS[0]), dev(POINTS)), "x"),

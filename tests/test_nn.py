@@ -1,4 +1,5 @@
-"""The MLP, Adam and the training loop against finite differences, hand computation and a regression fit."""
+"""The MLP, Adam and the training loop against finite differences, hand computation and a
+regression fit."""
 import math
 import warnings
 
@@ -17,12 +18,13 @@ def test_mlp_shapes_and_forward_by_hand():
     assert [p["W"].shape for p in params] == [(3, 5), (5, 2)]
     x = np.random.default_rng(1).normal(size=(4, 3))
     W1, b1, W2, b2 = (backend.to_numpy(params[i][k]) for i in (0, 1) for k in ("W", "b"))
-    np.testing.assert_allclose(backend.to_numpy(nn.mlp(params, x)), np.tanh(x @ W1 + b1) @ W2 + b2, rtol=1e-12)
+    np.testing.assert_allclose(host(nn.mlp(params, backend.asarray(x))),
+                               np.tanh(x @ W1 + b1) @ W2 + b2, rtol=1e-12)
 
 
 def test_final_scale_zero_gives_the_zero_function():
     params = nn.init_mlp([2, 8, 2], backend.rng(0), final_scale=0.0)
-    assert np.all(backend.to_numpy(nn.mlp(params, np.ones((3, 2)))) == 0.0)
+    assert np.all(host(nn.mlp(params, xp.ones((3, 2)))) == 0.0)
 
 
 @pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
@@ -69,12 +71,13 @@ def unfused_mlp(params, x, activation):
 def _problem(seed=7, sizes=(3, 6, 5, 1), n=9):
     rng = backend.rng(seed)
     params = nn.init_mlp(list(sizes), rng)
-    params = nn.tree_map(lambda a: a + 0.3 * rng.standard_normal(a.shape), params)   # non-zero biases
+    # non-zero biases
+    params = nn.tree_map(lambda a: a + 0.3 * rng.standard_normal(a.shape), params)
     return params, rng.standard_normal((n, sizes[0])) + 0.05, rng
 
 
 def _vector(params):
-    """A flat copy of the params and its inverse, by plain slicing (autograd's own, not nn.flatten)."""
+    """A flat copy of the params and its inverse, by plain slicing (autograd's, not nn.flatten)."""
     leaves = nn.tree_leaves(params)
     flat = xp.concatenate([xp.reshape(a, (-1,)) for a in leaves])
     ends = np.cumsum([0] + [int(np.prod(a.shape)) for a in leaves])
@@ -92,7 +95,7 @@ def _leaves_close(actual, expected, rtol=1e-10):
 
 
 def _penalty(f):
-    """A gradient-norm penalty E (|grad_x f| - 1)^2, as a function of the params (WGAN-GP's shape)."""
+    """A gradient-norm penalty E (|grad_x f| - 1)^2, a function of the params (WGAN-GP's shape)."""
     def loss(params, x):
         g = autograd.grad(lambda y: xp.sum(f(params, y)))(x)
         return xp.mean((xp.sqrt(xp.sum(g * g, axis=1) + 1e-12) - 1.0) ** 2)
@@ -104,30 +107,39 @@ def test_dense_primitive_forward_and_gradient_equal_the_unfused_mlp(backend_name
     params, x, rng = _problem()
     g_out = rng.standard_normal((9, 1))
     assert_close(nn.mlp(params, x, activation), unfused_mlp(params, x, activation), rtol=1e-12)
+    def fused_out(p, v):
+        return xp.sum(g_out * nn.mlp(p, v, activation))
+
+    def plain_out(p, v):
+        return xp.sum(g_out * unfused_mlp(p, v, activation))
     for argnum in (0, 1):                                  # d/dparams and d/dx of <g_out, mlp>
-        fused = autograd.grad(lambda p, v: xp.sum(g_out * nn.mlp(p, v, activation)), argnum)(params, x)
-        plain = autograd.grad(lambda p, v: xp.sum(g_out * unfused_mlp(p, v, activation)), argnum)(params, x)
+        fused = autograd.grad(fused_out, argnum)(params, x)
+        plain = autograd.grad(plain_out, argnum)(params, x)
         _leaves_close(fused, plain)
 
 
 @pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
 def test_dense_second_derivatives_equal_the_unfused_ones(backend_name, activation):
-    """A Hessian-vector product in the params, one in the input, and the gradient of a gradient penalty."""
+    """A Hessian-vector product in the params, one in the input, and the gradient of a gradient
+    penalty."""
     params, x, rng = _problem()
     v = nn.tree_map(lambda a: rng.standard_normal(a.shape), params)
     u = rng.standard_normal(x.shape)
 
-    def hvp(f):                                            # d/dp <grad_p L(p), v>, L = mean f^2, on a flat p
+    # d/dp <grad_p L(p), v>, L = mean f^2, on a flat p
+    def hvp(f):
         flat, rebuild = _vector(params)
         v_flat = _vector(v)[0]
         grad_L = autograd.grad(lambda w: xp.mean(f(rebuild(w), x, activation) ** 2))
         return autograd.grad(lambda w: xp.sum(grad_L(w) * v_flat))(flat)
 
     def input_hvp(f):                                      # d/dx <grad_x sum f, u>
-        return autograd.grad(lambda y: xp.sum(autograd.grad(lambda z: xp.sum(f(params, z, activation)))(y) * u))(x)
+        grad_x = autograd.grad(lambda z: xp.sum(f(params, z, activation)))
+        return autograd.grad(lambda y: xp.sum(grad_x(y) * u))(x)
 
     assert_close(hvp(nn.mlp), hvp(unfused_mlp), rtol=1e-10)
-    with warnings.catch_warnings():                        # piecewise-linear nets: the input Hessian is 0
+    # piecewise-linear nets: the input Hessian is 0
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         expected = input_hvp(unfused_mlp)
         assert_close(input_hvp(nn.mlp), expected, rtol=1e-10)
@@ -141,8 +153,8 @@ def test_dense_second_derivatives_equal_the_unfused_ones(backend_name, activatio
 
 
 def test_the_second_derivative_check_rejects_a_wrong_transpose_rule(monkeypatch):
-    """Negative control: the penalty's gradient through a dense_transpose that forgets the slope s in
-    its d/dg rule must differ from the unfused one (the first derivatives stay right)."""
+    """Negative control: the penalty's gradient through a dense_transpose that forgets the slope s
+    in its d/dg rule must differ from the unfused one (the first derivatives stay right)."""
     params, x, _ = _problem()
     right = autograd.grad(_penalty(lambda p, y: nn.mlp(p, y, "tanh")))(params, x)
     wrong_rule = nn._dense_transpose_vjp
@@ -153,7 +165,8 @@ def test_the_second_derivative_check_rejects_a_wrong_transpose_rule(monkeypatch)
 
     monkeypatch.setitem(autograd.core.primitive_vjps, nn.dense_transpose, forgets_slope)
     wrong = autograd.grad(_penalty(lambda p, y: nn.mlp(p, y, "tanh")))(params, x)
-    gap = max(float(np.max(np.abs(host(a) - host(b)))) for a, b in zip(nn.tree_leaves(wrong), nn.tree_leaves(right)))
+    gap = max(float(np.max(np.abs(host(a) - host(b))))
+              for a, b in zip(nn.tree_leaves(wrong), nn.tree_leaves(right)))
     assert gap > 1e-2
     plain = autograd.grad(lambda p: xp.sum(nn.mlp(p, x, "tanh")))(params)
     _leaves_close(plain, autograd.grad(lambda p: xp.sum(unfused_mlp(p, x, "tanh")))(params))
@@ -162,11 +175,10 @@ def test_the_second_derivative_check_rejects_a_wrong_transpose_rule(monkeypatch)
 @pytest.mark.parametrize("name", ["tanh", "leaky_relu", "softplus"])
 def test_slopes_from_the_output_equal_the_derivative(name):
     """act'(a) written from h = act(a) against a central difference of act at a."""
-    a = np.linspace(-4.0, 4.0, 41) + 0.013
-    h = backend.to_numpy(nn.ACTIVATIONS[name](a))
-    eps = 1e-6
-    fd = (backend.to_numpy(nn.ACTIVATIONS[name](a + eps)) - backend.to_numpy(nn.ACTIVATIONS[name](a - eps))) / (2 * eps)
-    np.testing.assert_allclose(backend.to_numpy(nn.SLOPES[name](h, None)), fd, rtol=1e-7, atol=1e-9)
+    a = backend.asarray(np.linspace(-4.0, 4.0, 41) + 0.013)
+    act, eps = nn.ACTIVATIONS[name], 1e-6
+    fd = (host(act(a + eps)) - host(act(a - eps))) / (2 * eps)
+    np.testing.assert_allclose(host(nn.SLOPES[name](act(a), None)), fd, rtol=1e-7, atol=1e-9)
 
 
 def test_mlp_refuses_unknown_activation_and_unbatched_input():
@@ -179,18 +191,22 @@ def test_mlp_refuses_unknown_activation_and_unbatched_input():
 
 def test_flatten_round_trip_and_gradient_scatter(backend_name):
     rng = backend.rng(6)
-    params = [{"W": rng.standard_normal((3, 4)), "b": rng.standard_normal((4,))}, {"s": rng.standard_normal((2, 2))}]
+    params = [{"W": rng.standard_normal((3, 4)), "b": rng.standard_normal((4,))},
+              {"s": rng.standard_normal((2, 2))}]
     flat, unflatten = nn.flatten(params)
     assert tuple(flat.shape) == (12 + 4 + 4,)
     _leaves_close(unflatten(flat), params, rtol=0)
     weights = [rng.standard_normal((3, 4)), rng.standard_normal((4,)), rng.standard_normal((2, 2))]
 
-    def loss(v):          # the vector itself and two unflattenings of it: every cotangent must add up
+    # the vector itself and two unflattenings of it: every cotangent must add up
+    def loss(v):
         first, second = nn.tree_leaves(unflatten(v)), nn.tree_leaves(unflatten(v))
-        return xp.sum(v ** 3) + sum(xp.sum(w * a) + xp.sum(b ** 2) for w, a, b in zip(weights, first, second))
+        return xp.sum(v ** 3) + sum(xp.sum(w * a) + xp.sum(b ** 2)
+                                    for w, a, b in zip(weights, first, second))
 
+    leaves = nn.tree_leaves(params)
     expected = 3.0 * flat ** 2 + xp.concatenate([xp.reshape(w + 2.0 * leaf, (-1,))
-                                                 for w, leaf in zip(weights, nn.tree_leaves(params))])
+                                                 for w, leaf in zip(weights, leaves)])
     assert_close(autograd.grad(loss)(flat), expected, rtol=1e-12)
 
 
@@ -202,7 +218,8 @@ def test_gradient_clipping_rescales_the_gradient_given_to_adam():
 
     p0 = {"w": backend.asarray([1.0, 1.0])}
     clipped, _ = nn.train(loss, p0, 2, lr=0.1, clip=1.0)
-    p, state = p0, nn.adam_init(p0)                     # the oracle: Adam fed the rescaled gradients by hand
+    # the oracle: Adam fed the rescaled gradients by hand
+    p, state = p0, nn.adam_init(p0)
     for g in (grads[0] / 50.0, grads[1]):
         p, state = nn.adam_step(p, {"w": g}, state, lr=0.1)
     np.testing.assert_allclose(backend.to_numpy(clipped["w"]), backend.to_numpy(p["w"]), rtol=1e-12)
@@ -220,7 +237,8 @@ def test_adam_step_by_hand():
     m = 0.9 * 0.1 * np.array([0.5, -3.0]) + 0.1 * np.array([0.5, -3.0])
     v = 0.999 * 0.001 * np.array([0.25, 9.0]) + 0.001 * np.array([0.25, 9.0])
     step = 0.1 * (m / (1 - 0.81)) / (np.sqrt(v / (1 - 0.999 ** 2)) + 1e-8)
-    np.testing.assert_allclose(backend.to_numpy(p2["w"]), backend.to_numpy(p1["w"]) - step, rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(p2["w"]), backend.to_numpy(p1["w"]) - step,
+                               rtol=1e-12)
     assert state["t"] == 2
 
 
@@ -291,7 +309,8 @@ def test_train_raises_when_the_loss_explodes_but_not_when_it_only_grows():
 
 
 def test_train_raises_on_non_finite_parameters():
-    def loss(p, step):                          # the gradient is inf, the loss finite (0 * inf -> nan)
+    # the gradient is inf, the loss finite (0 * inf -> nan)
+    def loss(p, step):
         return xp.sum(xp.sqrt(xp.abs(p)))
     with pytest.raises(FloatingPointError, match="trained parameters hold NaN or inf"), \
             np.errstate(divide="ignore", invalid="ignore"):
@@ -317,3 +336,42 @@ def test_check_model_refuses_nan_samples_and_nan_log_prob():
     density.log_prob = lambda x: backend.asarray([0.0, -np.inf])
     with pytest.raises(FloatingPointError, match=r"train_y: 1 of 2 samples"):
         nn.check_model(density, "train_y", n=2)
+
+
+def test_glorot_initialization_variance():
+    # W entries N(0, 2 / (fan_in + fan_out)): the sample variance of n entries has a relative
+    # standard error sqrt(2 / n); 5 SE of tolerance
+    m, k = 200, 300
+    params = nn.init_mlp([m, k, 1], backend.rng(0), final_scale=0.5)
+    w = host(params[0]["W"])
+    n = w.size
+    assert abs(w.var() / (2.0 / (m + k)) - 1.0) < 5 * math.sqrt(2.0 / n)
+    assert abs(w.mean()) < 5 * math.sqrt(2.0 / (m + k) / n)
+    last = host(params[1]["W"])                  # (300, 1): scaled by final_scale
+    assert abs(last.var() / (0.25 * 2.0 / (k + 1)) - 1.0) < 5 * math.sqrt(2.0 / last.size)
+    assert not host(params[0]["b"]).any()
+
+
+def test_minibatch_draws_every_row_uniformly_with_replacement():
+    data = backend.asarray(np.arange(8.0).reshape(4, 2))
+    n = 40_000
+    batch = host(nn.minibatch(data, n, backend.rng(3)))
+    assert batch.shape == (n, 2)
+    rows = batch[:, 0] / 2
+    freq = np.bincount(rows.astype(int), minlength=4) / n
+    se = math.sqrt(0.25 * 0.75 / n)                  # binomial standard error of one frequency
+    np.testing.assert_array_less(np.abs(freq - 0.25), 5 * se)
+    np.testing.assert_array_equal(batch[:, 1], batch[:, 0] + 1)   # whole rows
+
+
+def test_callback_sees_the_parameters_after_each_update():
+    seen = []
+
+    def loss(p, step):
+        return xp.sum((p["w"] - 3.0) ** 2)
+
+    params, _ = nn.train(loss, {"w": backend.asarray([0.0])}, 5, lr=0.1,
+                         callback=lambda step, p, value: seen.append((step, host(p["w"])[0])))
+    assert [s for s, _ in seen] == [0, 1, 2, 3, 4]
+    assert seen[0][1] == pytest.approx(0.1)          # Adam's first step moves by lr exactly
+    assert seen[-1][1] == host(params["w"])[0]

@@ -25,7 +25,7 @@ def test_bar_shows_step_loss_rate_and_time_left(clock, capsys):
     bar.close()
     err = capsys.readouterr().err
     lines = err.split("\r")
-    assert "demo  2/4" in lines[2] and "loss 0.25" in lines[2] and "steps/s" in lines[2] and "left" in lines[2]
+    assert all(part in lines[2] for part in ["demo  2/4", "loss 0.25", "steps/s", "left"])
     assert "4/4 [========================]" in lines[-1] and lines[-1].endswith("s)\n")
 
 

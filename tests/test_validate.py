@@ -88,7 +88,8 @@ def test_check_optional_passes_none_only():
 def test_as_points_refuses_empty_and_non_finite():
     x = backend.as_points([[0.0, 1.0]], "x0")
     assert x.shape == (1, 2)
-    with pytest.raises(ValueError, match=r"x0 must have shape \(n, d\) with n, d >= 1; got shape \(0, 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"x0 must have shape \(n, d\) with n, d >= 1; got shape \(0, 2\)"):
         backend.as_points(np.zeros((0, 2)), "x0")
     with pytest.raises(ValueError, match=r"x0 contains NaN or inf \(1 of 4 entries"):
         backend.as_points([[0.0, np.nan], [1.0, 2.0]], "x0")
@@ -104,3 +105,11 @@ def test_check_lr_bounds_adam_and_accepts_schedules():
     for bad in [0.0, -1e-3, 1.5, math.nan, math.inf, "1e-3", None]:
         with pytest.raises(ValueError, match=r"lr must be a number in \(0, 1\]"):
             validate.check_lr(bad)
+
+
+def test_check_widths():
+    assert validate.check_widths((32, np.int64(16)), "hidden") == [32, 16]
+    assert validate.check_widths([], "hidden", min_len=0) == []
+    for bad in [(0, 8), (8.5,), (8, -1), "32", 32, (True,), ()]:
+        with pytest.raises(ValueError, match=r"hidden must .*got hidden="):
+            validate.check_widths(bad, "hidden")
