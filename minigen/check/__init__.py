@@ -12,11 +12,18 @@ does the same: ``python -m minigen.check list | skeleton NAME | NAME student.py 
 A check module never imports the minigen module it checks: its oracles are closed forms and exact
 small computations.
 """
-from minigen.check import metropolis
+import importlib
+import pkgutil
+
 from minigen.check.exercise import FAIL_SE, MISTAKE_SE, Exercise  # noqa: F401
 from minigen.check.report import Report, Result  # noqa: F401
 
-EXERCISES = {m.EXERCISE.name: m.EXERCISE for m in [metropolis]}
+_SHARED = {"exercise", "report", "grading", "__main__"}
+# every other module of this package is a check: it defines EXERCISES, a list of Exercise, and
+# CHECKS, the name of the minigen module it checks (and must not import)
+MODULES = {name: importlib.import_module(f"minigen.check.{name}")
+           for _, name, _ in pkgutil.iter_modules(__path__) if name not in _SHARED}
+EXERCISES = {ex.name: ex for m in MODULES.values() for ex in m.EXERCISES}
 
 
 def find(name):

@@ -8,7 +8,8 @@ In a course's test file:
 
 Each property becomes one parametrized case marked with the exercise's name; a skipped property
 (its prerequisite failed) is reported as skipped, a failed one shows the report's lines.
-The check runs once per module, on first use. Nothing here is loaded as a pytest plugin.
+The check runs once per module, on first use. Nothing here is loaded as a pytest plugin; register
+the marker in the course's pytest configuration (``markers = metropolis_hastings``).
 """
 from minigen import check
 

@@ -188,7 +188,8 @@ def pilot(student, ctx):
 HINT = ("notes §3.2, Algorithm 1 line 4: accept y with probability "
         "min(1, pi(y) Q(y, x) / (pi(x) Q(x, y))) (Eq. 40-42); log Q(x, y) = "
         "proposal.log_density(y, x)")
-EXERCISE = Exercise(
+CHECKS = "minigen.mcmc.metropolis"
+EXERCISES = [Exercise(
     name="metropolis_hastings", aliases=("mh", "metropolis"), contract=CONTRACT, pilot=pilot,
     properties=[
         Property("contract", "returns (n_steps, n_chains, d), draws from rng, same seed same "
@@ -205,4 +206,4 @@ EXERCISE = Exercise(
                  invariance, "notes Eq. (41): detailed balance makes pi invariant; keep the "
                  "cached log pi(x) of each chain in step with its state",
                  ("symmetric_kernel", "random_walk_acceptance")),
-    ])
+    ])]
