@@ -121,7 +121,8 @@ def test_a_check_never_imports_what_it_checks(name):
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     names += [f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
               for a in n.names]
-    package = checked.rsplit(".", 1)[0]              # nor its room's package (re-exports)
+    # nor its room's package, which re-exports it (minigen.metrics has no room: only itself)
+    package = checked.rsplit(".", 1)[0] if checked.count(".") > 1 else checked
     assert not [n for n in names if n.startswith(checked) or n == package], names
     assert [ex.name for ex in check.MODULES[name].EXERCISES]
 
