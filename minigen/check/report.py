@@ -5,6 +5,7 @@ occurs, the known mistake the behaviour matches (if any), and a hint citing the 
 holds the reference implementation's outputs: only the student's deviations from them.
 """
 import json
+import textwrap
 from dataclasses import asdict, dataclass
 from typing import Optional
 
@@ -26,8 +27,8 @@ class Result:
     message: str = ""                   # for skipped / error: why
 
     def lines(self):
-        head = f"[{_MARK[self.status]:5}] {self.name}: {self.what}"
-        out = [head]
+        out = textwrap.wrap(f"[{_MARK[self.status]:5}] {self.name}: {self.what}", 96,
+                            subsequent_indent=" " * 8)
         if self.deviation is not None:
             at = f" at {self.where}" if self.where else ""
             if self.unit == "SE":
@@ -35,11 +36,11 @@ class Result:
             else:
                 out.append(f"        error {self.deviation:.3g} x the tolerance{at} (fails at 1)")
         if self.mistake:
-            out.append(f"        matches a known mistake: {self.mistake}")
+            out += _wrap(f"matches a known mistake: {self.mistake}")
         if self.message:
             out.extend("        " + line for line in self.message.splitlines())
         if self.status in ("fail", "error") and self.hint:
-            out.append(f"        hint: {self.hint}")
+            out += _wrap(f"hint: {self.hint}")
         return out
 
 
@@ -100,6 +101,10 @@ class Report:
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2)
+
+
+def _wrap(text):
+    return textwrap.wrap(text, 96, initial_indent=" " * 8, subsequent_indent=" " * 10)
 
 
 def _escape(text):
