@@ -1,8 +1,9 @@
 """Benchmark of the GAN room: training time with defaults, steps per second, quality on 8 blobs.
 
-Trains train_gan and train_wgan (gp and clip) with their default settings on polygon_blobs(8, 2.0, 0.2)
-and prints a markdown table: wall time, generator steps/s, adversary (D or critic) steps/s, and
-mode coverage / high-quality fraction of 5000 samples. --quick: a few steps only (smoke run).
+Trains train_gan and train_wgan (gp and clip) with their default settings on
+polygon_blobs(8, 2.0, 0.2) and prints a markdown table: wall time, generator steps/s, adversary
+(D or critic) steps/s, and mode coverage / high-quality fraction of 5000 samples.
+--quick: a few steps only (smoke run).
 Run with OPENBLAS_NUM_THREADS=1 for numbers comparable across machines.
 """
 import argparse
@@ -31,11 +32,14 @@ for name, trainer, kw, inner in runs:
     n_steps = 20 if args.quick else defaults["n_steps"]
     model, dt, cpu = timed(lambda: trainer(data, rng, n_steps=n_steps, **kw))
     x = model.sample(5000, rng)
-    rows.append((name, n_steps, defaults[inner], dt, cpu, n_steps / dt, n_steps * defaults[inner] / dt,
-                 metrics.mode_coverage(x, target.means, 0.2), metrics.high_quality_fraction(x, target.means, 0.2)))
+    k = defaults[inner]
+    rows.append((name, n_steps, k, dt, cpu, n_steps / dt, n_steps * k / dt,
+                 metrics.mode_coverage(x, target.means, 0.2),
+                 metrics.high_quality_fraction(x, target.means, 0.2)))
 
-print("| model | generator steps | adversary steps per G step | train time (s) | CPU time (s) | G steps/s | D/critic steps/s "
-      "| modes covered | within 3 std |")
+print("| model | generator steps | adversary steps per G step | train time (s) | CPU time (s) "
+      "| G steps/s | D/critic steps/s | modes covered | within 3 std |")
 print("|---|---|---|---|---|---|---|---|---|")
 for name, n, k, dt, cpu, gs, ds, cov, hq in rows:
-    print(f"| {name} | {n} | {k} | {dt:.1f} | {cpu:.1f} | {gs:.1f} | {ds:.1f} | {cov}/8 | {100 * hq:.1f}% |")
+    print(f"| {name} | {n} | {k} | {dt:.1f} | {cpu:.1f} | {gs:.1f} | {ds:.1f} | {cov}/8 "
+          f"| {100 * hq:.1f}% |")

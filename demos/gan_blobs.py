@@ -15,7 +15,8 @@ from minigen.plotting import demo_args, save, scatter_over_density
 N_MODES, RADIUS, STD = 8, 2.0, 0.2
 N_DATA = 5000
 N_STEPS = 2000           # generator steps (Algorithm 2's iterations), k = 1 discriminator step each
-LOSSES = ["non_saturating", "minimax"]   # -log D(G(z)) (the usual choice) and log(1 - D(G(z))) (Eq. 47)
+# the generator's losses: -log D(G(z)) (the usual choice) and log(1 - D(G(z))) (Eq. 47)
+LOSSES = ["non_saturating", "minimax"]
 
 args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
@@ -38,13 +39,16 @@ for row, loss in zip(axes, LOSSES):
         scatter_over_density(ax, snap, target.log_prob, title=f"step {step}: {c}/{N_MODES} modes")
     row[0].set_ylabel(f"{loss} generator loss")
     ax = row[5]
-    ax.plot(model.history["step"], model.history["value"], lw=0.6, label="V(D, G) on a batch (Eq. 47)")
+    ax.plot(model.history["step"], model.history["value"], lw=0.6,
+            label="V(D, G) on a batch (Eq. 47)")
     ax.axhline(-math.log(4), color="k", ls="--", lw=0.8, label="-log 4 (Theorem 1)")
     ax.set_xlabel("generator step")
     ax.legend(fontsize=7)
     ax.set_title(f"final: {cov}/{N_MODES} modes, {100 * hq:.0f}% within 3 std,\n"
                  f"reverse KL of mode weights {rkl:.2f}", fontsize=9)
-    print(f"{loss}: mode coverage {cov}/{N_MODES}, high-quality fraction {hq:.3f}, reverse KL (modes) {rkl:.3f}")
-fig.suptitle(f"Vanilla GAN on {N_MODES} blobs (Algorithm 2, k = 1): snapshots of G(z) for the same z during "
-             "training; V(D, G) near -log 4 does not mean p_G = p_data", fontsize=11)
+    print(f"{loss}: mode coverage {cov}/{N_MODES}, high-quality fraction {hq:.3f}, "
+          f"reverse KL (modes) {rkl:.3f}")
+fig.suptitle(f"Vanilla GAN on {N_MODES} blobs (Algorithm 2, k = 1): snapshots of G(z) for the "
+             "same z during training; V(D, G) near -log 4 does not mean p_G = p_data",
+             fontsize=11)
 save(fig, "gan_blobs", args)

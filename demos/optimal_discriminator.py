@@ -32,7 +32,8 @@ def value_quadrature(mu):
     t = np.linspace(-12, 12, 20001)
     p, q = normal_pdf(t, 0, 1), normal_pdf(t, mu, 1)
     d = backend.to_numpy(optimal_discriminator(backend.asarray(p), backend.asarray(q)))
-    return np.trapezoid(p * np.log(np.clip(d, 1e-300, 1)) + q * np.log(np.clip(1 - d, 1e-300, 1)), t)
+    log_d, log_1md = np.log(np.clip(d, 1e-300, 1)), np.log(np.clip(1 - d, 1e-300, 1))
+    return np.trapezoid(p * log_d + q * log_1md, t)
 
 
 rng = backend.rng(args.seed)
@@ -58,15 +59,18 @@ ax.legend(fontsize=8)
 
 ax = axes[1]
 mus = np.linspace(-3, 3, 121)
-ax.plot(mus, [value_quadrature(m) for m in mus], "k-", lw=1.5, label="V(D*, G) = 2 JS - log 4 (quadrature)")
+ax.plot(mus, [value_quadrature(m) for m in mus], "k-", lw=1.5,
+        label="V(D*, G) = 2 JS - log 4 (quadrature)")
 ax.axhline(-math.log(4), color="C2", ls="--", lw=1, label="-log 4 (Theorem 1)")
 v_trained = []
 for m in (MUS[2:4] if args.quick else MUS):
     xg = m + rng.standard_normal((n, 1))
     Dm = fit_discriminator(x_data, xg, rng, n_steps=max(30, steps // 2), hidden=(32,), lr=1e-2)
-    fresh_data, fresh_g = rng.standard_normal((n, 1)), m + rng.standard_normal((n, 1))   # held-out samples
+    # held-out samples
+    fresh_data, fresh_g = rng.standard_normal((n, 1)), m + rng.standard_normal((n, 1))
     v_trained.append((m, value_function(Dm(fresh_data), Dm(fresh_g))))
-ax.plot(*zip(*v_trained), "o", color="C3", label="V(D, G), D trained on samples (held-out estimate)")
+ax.plot(*zip(*v_trained), "o", color="C3",
+        label="V(D, G), D trained on samples (held-out estimate)")
 ax.set_xlabel("mu, with p_G = N(mu, 1) and p_data = N(0, 1)")
 ax.set_title("Theorem 1: V(D*, G) is minimal, -log 4 = -1.386, iff p_G = p_data", fontsize=10)
 ax.legend(fontsize=8)

@@ -29,7 +29,8 @@ quick = dict(n_steps=10, n_critic=2) if args.quick else {}
 
 fig, axes = plt.subplots(1, 4, figsize=(16, 4))
 fig.subplots_adjust(wspace=0.35)
-scatter_over_density(axes[0], data, target.log_prob, title=f"data: {N_MODES} blobs, std {STD}", color="C0")
+scatter_over_density(axes[0], data, target.log_prob, title=f"data: {N_MODES} blobs, std {STD}",
+                     color="C0")
 w1_axes = {"gp": axes[3], "clip": axes[3].twinx()}          # clipped critics are tiny: own axis
 for ax, lipschitz, color in ((axes[1], "clip", "C3"), (axes[2], "gp", "C2")):
     model = train_wgan(data, rng, lipschitz=lipschitz, clip=CLIP, lam=LAMBDA, **quick)

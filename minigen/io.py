@@ -15,6 +15,7 @@ A model class joins with ``@minigen.io.register`` and two methods:
 ``state() -> (config, params)`` (a JSON-able dict and a pytree of arrays) and the classmethod
 ``from_state(config, params) -> model``.
 """
+import importlib
 import json
 import zipfile
 
@@ -44,7 +45,7 @@ def save(model, path):
                         f"known: {sorted(_KINDS)}")
     config, params = model.state()
     leaves = []
-    meta = {"format": FORMAT, "version": VERSION, "kind": kind,
+    meta = {"format": FORMAT, "version": VERSION, "kind": kind, "module": type(model).__module__,
             "config": config, "params": _encode(params, leaves)}
     text = json.dumps(meta, default=_json_number)
     arrays = {f"leaf_{i}": backend.to_numpy(a) for i, a in enumerate(leaves)}
@@ -71,6 +72,12 @@ def load(path):
     if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
         raise ValueError(f"load: {path!r} has format version {meta.get('version')!r}, written by a "
                          f"newer minigen; this one reads versions up to {VERSION}")
+    module = meta.get("module")
+    if meta.get("kind") not in _KINDS and isinstance(module, str) and module.startswith("minigen."):
+        try:                                    # a minigen room not imported yet (never others)
+            importlib.import_module(module)
+        except ImportError:
+            pass
     if meta.get("kind") not in _KINDS:
         raise ValueError(f"load: {path!r} holds a {meta.get('kind')!r}, not a model this minigen "
                          f"knows ({sorted(_KINDS)})")

@@ -182,3 +182,20 @@ def test_only_registered_models_are_saved(tmp_path):
     model.config = {"bad": object()}
     with pytest.raises(TypeError, match="configuration value .* is not JSON"):
         io.save(model, tmp_path / "b.npz")
+
+
+def test_load_in_a_fresh_process_imports_the_models_room(tmp_path):
+    """A file names the minigen module of its class; load imports it (only minigen's own)."""
+    import subprocess
+    import sys
+    from minigen.gans import train_gan
+    data = backend.rng(0).standard_normal((300, 2))
+    model = train_gan(data, backend.rng(1), n_steps=2, batch_size=64, progress=False)
+    model.save(tmp_path / "g.npz")
+    code = ("from minigen import io, backend; m = io.load(%r); "
+            "print(type(m).__name__, m.sample(3, backend.rng(0)).shape)" % str(tmp_path / "g.npz"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["GAN", "(3,", "2)"]
+    meta = dict(saved_meta(tmp_path / "g.npz"), module="os", kind="Popen")
+    with pytest.raises(ValueError, match="holds a 'Popen'"):
+        io.load(rewrite(tmp_path / "g.npz", tmp_path / "os.npz", meta=meta))

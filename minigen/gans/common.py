@@ -8,12 +8,82 @@ arXiv:1704.00028). The adversary's loss and the generator's loss are what gan.py
 """
 import contextlib
 import math
+from typing import Callable, NamedTuple, Optional
 
 import autograd
 
 from minigen import backend, host, nn
-from minigen.backend import check_int, xp
+from minigen.backend import check_int, check_probability, xp
 from minigen.progress import Bar
+
+SNAPSHOT_SIZE = 1000          # points of each snapshot of G(z) in the history, for fixed z
+
+
+class Game(NamedTuple):
+    """One adversarial game: the two losses Algorithm 2 alternates, and its two hooks.
+
+    d_loss(d_params, x_real, x_fake, u) -> scalar, descended by the adversary; u ~ U[0, 1] (m, 1)
+    is spare randomness (the gradient penalty's interpolation weights).
+    g_loss(d_params, x_fake) -> scalar, descended by the generator through x_fake = G(z).
+    project(d_flat) -> d_flat, applied after every adversary step (weight clipping), or None.
+    monitor(d_params, x_real, x_fake) -> float, recorded once per generator step, or None.
+    """
+    name: str                 # the progress bar's label, "GAN" or "WGAN-gp"
+    adversary: str            # "discriminator" or "critic", in error messages
+    d_loss: Callable
+    g_loss: Callable
+    project: Optional[Callable] = None
+    monitor: Optional[Callable] = None
+
+
+class LoopConfig(NamedTuple):
+    """The settings of Algorithm 2's loop, checked by ``loop_config``."""
+    n_steps: int              # generator steps
+    n_inner: int              # adversary steps per generator step: k, or n_critic
+    batch_size: int           # m, for data, noise and the generator's step alike
+    latent_dim: int
+    lr: float                 # both players; cosine decay to a tenth (nn.cosine_lr)
+    betas: tuple              # Adam's (b1, b2)
+    activation: str           # the hidden layers of G (and of the adversary)
+    n_snapshots: int          # snapshots of G(z_fixed) kept in the history
+
+
+def loop_config(n_inner, *, n_steps, batch_size, latent_dim, lr, betas, activation, n_snapshots):
+    """A LoopConfig from a trainer's keywords, each checked (n_inner is checked by its caller)."""
+    return LoopConfig(check_int(n_steps, "n_steps"), n_inner, check_int(batch_size, "batch_size"),
+                      check_int(latent_dim, "latent_dim"), backend.check_lr(lr),
+                      check_betas(betas), nn.check_activation(activation),
+                      check_int(n_snapshots, "n_snapshots", low=0))
+
+
+def check_betas(betas):
+    """Adam's (b1, b2), each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (b1, b2) in [0, 1); got betas={betas!r}")
+    return tuple(check_probability(b, f"betas[{i}]", open_high=True) for i, b in enumerate(betas))
+
+
+def check_progress(progress):
+    """The progress setting of minigen.progress: None (in a terminal), True or False."""
+    if progress not in (None, True, False):
+        raise ValueError(f"progress must be None, True or False; got progress={progress!r}")
+    return progress
+
+
+def check_batch_size(batch_size, x, name):
+    """batch_size as an int in [1, n], x (n, d) being the points it is drawn from."""
+    batch_size = check_int(batch_size, "batch_size")
+    if x.shape[0] < batch_size:
+        raise ValueError(f"{name} has {x.shape[0]} points, fewer than batch_size={batch_size}")
+    return batch_size
+
+
+def check_net_input(params, x, name="x"):
+    """x (n, d_in) for the MLP params, whose first layer takes d_in inputs; else a ValueError."""
+    d_in = params[0]["W"].shape[0]
+    if len(x.shape) != 2 or x.shape[1] != d_in:
+        raise ValueError(f"{name} must have shape (n, {d_in}); got shape {tuple(x.shape)}")
+    return x
 
 
 def scale_data(data, batch_size, name="data"):
@@ -24,24 +94,28 @@ def scale_data(data, batch_size, name="data"):
     Returns (x_scaled (n, d), mean (d,), s float).
     """
     data = backend.as_points(data, name)
-    if data.shape[0] < int(batch_size):
-        raise ValueError(f"{name} has {data.shape[0]} points, fewer than batch_size={batch_size}")
-    if not bool(xp.all(xp.isfinite(data))):
-        raise ValueError(f"{name} contains NaN or infinite values")
+    check_batch_size(batch_size, data, name)
     mean = xp.mean(data, axis=0)
     s = math.sqrt(float(xp.mean(xp.var(data, axis=0))))
-    if not s > 0:
-        raise ValueError(f"{name} has zero variance: all points are equal")
+    if not 0 < s < math.inf:
+        raise ValueError(f"{name} has variance {s * s:.3g}: all points are equal, or so large "
+                         "that it overflows (rescale the data)")
     return (data - mean) / s, mean, s
 
 
 class AdversarialModel:
-    """A trained generator: G's params, the data scaling to undo, and the training history."""
+    """A trained generator: G's params, the adversary's, the data scaling, the training history.
 
-    def __init__(self, gen_params, latent_dim, mean, scale, activation, history):
-        self.gen_params, self.latent_dim = gen_params, latent_dim
-        self.mean, self.scale, self.activation = mean, scale, activation
-        self.history = history          # dict of lists: step, d_loss, g_loss, ..., snapshots
+    Subclasses name the adversary (GAN.disc_params, WGAN.critic_params) and are saved by
+    minigen.io with ``state`` / ``from_state``.
+    """
+
+    def __init__(self, gen_params, adversary_params, latent_dim, mean, scale, activation,
+                 history):
+        self.gen_params, self.adversary_params = gen_params, adversary_params
+        self.latent_dim, self.mean, self.scale = latent_dim, mean, scale
+        self.activation = activation
+        self.history = history          # dict of lists: step, losses, snapshots [(step, (N, d))]
 
     def generate(self, z):
         """x = G(z) in data units: z (n, latent_dim) -> (n, d)."""
@@ -50,62 +124,87 @@ class AdversarialModel:
 
     def sample(self, n, rng):
         """n samples of p_G: z ~ N(0, I), x = G(z) (Eq. (50)): (n, d)."""
-        n = check_int(n, "n")
+        n, rng = check_int(n, "n"), backend.check_rng(rng)
         return self.generate(rng.standard_normal((n, self.latent_dim)))
 
     def _to_scaled(self, x):
         return (backend.as_points(x, "x", self.mean.shape[0]) - self.mean) / self.scale
 
+    def state(self):
+        """For minigen.io: settings and loss curves (JSON); G, adversary and snapshot arrays."""
+        snaps = self.history.get("snapshots", [])
+        curves = {k: list(v) for k, v in self.history.items() if k != "snapshots"}
+        config = {"latent_dim": self.latent_dim, "scale": float(self.scale),
+                  "activation": self.activation, "history": curves,
+                  "snapshot_steps": [int(step) for step, _ in snaps]}
+        params = {"generator": self.gen_params, "adversary": self.adversary_params,
+                  "mean": self.mean, "snapshots": [shot for _, shot in snaps]}
+        return config, params
 
-def adversarial_loop(x, rng, g_params, d_params, d_loss, g_loss, *, n_steps, n_inner, batch_size,
-                     latent_dim, lr_g, lr_d, betas, g_activation, after_d_step=None, monitor=None,
-                     n_snapshots=6, snapshot_size=1000, unscale=lambda y: y, name="GAN",
-                     progress=None):
+    @classmethod
+    def from_state(cls, config, params):
+        history = {k: list(v) for k, v in config["history"].items()}
+        history["snapshots"] = list(zip(config["snapshot_steps"], params["snapshots"]))
+        return cls(params["generator"], params["adversary"], config["latent_dim"],
+                   params["mean"], config["scale"], config["activation"], history)
+
+
+def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None):
     """Algorithm 2 on scaled data x (n, d); returns (g_params, d_params, history).
 
-    d_loss(d_params, x_real, x_fake, u) is minimized by the adversary, u ~ U[0,1] (m, 1) being
-    spare randomness (the gradient penalty's interpolation weights); g_loss(g_params, d_params, z)
-    by the generator. ``after_d_step(d_params)`` (weight clipping) is applied after every adversary
-    step; both learning rates decay by a cosine to a tenth (nn.cosine_lr).
-    ``monitor(d_params, x_real, x_fake) -> float`` is recorded per generator step.
-    ``progress``: the bar (minigen.progress), ``name`` its label.
+    game: the two losses and hooks (Game); config: the loop's settings (LoopConfig). history:
+    step, d_loss, g_loss (per generator step), monitor (if any), snapshots [(step, (N, d))] of
+    G(z) for one fixed z, in scaled units. A loss that becomes non-finite or explodes raises.
     """
-    g_flat, g_tree = nn.flatten(g_params)            # train on flat vectors: cheaper gradients (nn.flatten)
+    c = config
+
+    def G(g_params, z):
+        return nn.mlp(g_params, z, c.activation)                      # x = G(z), Eq. (50)
+
+    # train on flat vectors: cheaper gradients (nn.flatten)
+    g_flat, g_tree = nn.flatten(g_params)
     d_flat, d_tree = nn.flatten(d_params)
-    d_vg = autograd.value_and_grad(lambda dv, *args: d_loss(d_tree(dv), *args))
-    g_vg = autograd.value_and_grad(lambda gv, dv, z: g_loss(g_tree(gv), d_tree(dv), z))
+    d_vg = autograd.value_and_grad(lambda dv, *args: game.d_loss(d_tree(dv), *args))
+    g_vg = autograd.value_and_grad(lambda gv, dv, z: game.g_loss(d_tree(dv), G(g_tree(gv), z)))
     d_state, g_state = nn.adam_init(d_flat), nn.adam_init(g_flat)
-    b1, b2 = betas
-    sched_g, sched_d = nn.cosine_lr(lr_g, n_steps, final_frac=0.1), nn.cosine_lr(lr_d, n_steps, final_frac=0.1)
-    z_snap = rng.standard_normal((snapshot_size, latent_dim))     # fixed z: snapshots are comparable
-    snap_at = {round(i * (n_steps - 1) / max(1, n_snapshots - 1)) for i in range(n_snapshots)}
+    sched = nn.cosine_lr(c.lr, c.n_steps, final_frac=0.1)
+    # one z for every snapshot, so that they show the same points moving
+    z_snap = rng.standard_normal((SNAPSHOT_SIZE, c.latent_dim))
+    snap_at = {round(i * (c.n_steps - 1) / max(1, c.n_snapshots - 1))
+               for i in range(c.n_snapshots)}
     hist = {"step": [], "d_loss": [], "g_loss": [], "monitor": [], "snapshots": []}
-    bar = Bar(n_steps, name, progress)
+    d_name, g_name = f"{game.name} {game.adversary} loss", f"{game.name} generator loss"
+    # the first losses: an explosion is relative to them (nn.check_loss)
+    d_first = g_first = None
+    bar = Bar(c.n_steps, game.name, progress)
     with host.one_blas_thread(), contextlib.closing(bar):
-        for step in range(n_steps):                                        # Algorithm 2, line 1
+        for step in range(c.n_steps):                                  # Algorithm 2, line 1
             g_params = g_tree(g_flat)
-            for _ in range(n_inner):                                   # line 2: k adversary steps
-                z = rng.standard_normal((batch_size, latent_dim))          # line 3: m noise samples
-                x_real = nn.minibatch(x, batch_size, rng)                  # line 4: m data
-                x_fake = nn.mlp(g_params, z, g_activation)
-                val, grads = d_vg(d_flat, x_real, x_fake, rng.random((batch_size, 1)))
-                nn.check_finite(float(val), "adversary loss", step)
-                lr_d = sched_d(step)
-                d_flat, d_state = nn.adam_step(d_flat, grads, d_state, lr_d, b1, b2)   # line 5
-                if after_d_step is not None:
+            for _ in range(c.n_inner):                                 # line 2: k adversary steps
+                z = rng.standard_normal((c.batch_size, c.latent_dim))  # line 3: m noise samples
+                x_real = nn.minibatch(x, c.batch_size, rng)            # line 4: m data
+                x_fake = G(g_params, z)
+                val, grads = d_vg(d_flat, x_real, x_fake, rng.random((c.batch_size, 1)))
+                d_first = float(val) if d_first is None else d_first
+                val = nn.check_loss(float(val), d_name, step, d_first)
+                # line 5: the adversary's step
+                d_flat, d_state = nn.adam_step(d_flat, grads, d_state, sched(step), *c.betas)
+                if game.project is not None:
                     # leaf-wise maps (weight clipping) act on the flat vector alike
-                    d_flat = after_d_step(d_flat)
-            z = rng.standard_normal((batch_size, latent_dim))              # line 6
+                    d_flat = game.project(d_flat)
+            z = rng.standard_normal((c.batch_size, c.latent_dim))      # line 6
             g_val, grads = g_vg(g_flat, d_flat, z)
-            nn.check_finite(float(g_val), "generator loss", step)
-            g_flat, g_state = nn.adam_step(g_flat, grads, g_state, sched_g(step), b1, b2)  # l. 7
+            g_first = float(g_val) if g_first is None else g_first
+            hist["g_loss"].append(nn.check_loss(float(g_val), g_name, step, g_first))
+            g_flat, g_state = nn.adam_step(g_flat, grads, g_state, sched(step), *c.betas)  # l. 7
             hist["step"].append(step)
-            hist["d_loss"].append(float(val))
-            hist["g_loss"].append(float(g_val))
-            if monitor is not None:
-                hist["monitor"].append(monitor(d_tree(d_flat), x_real, x_fake))
+            hist["d_loss"].append(val)
+            if game.monitor is not None:
+                hist["monitor"].append(game.monitor(d_tree(d_flat), x_real, x_fake))
             if step in snap_at:
-                shot = unscale(nn.mlp(g_tree(g_flat), z_snap, g_activation))
-                hist["snapshots"].append((step + 1, shot))
-            bar.update(step, hist["d_loss"][-1])
+                hist["snapshots"].append((step + 1, G(g_tree(g_flat), z_snap)))
+            bar.update(step, val)
+    if not (bool(xp.all(xp.isfinite(g_flat))) and bool(xp.all(xp.isfinite(d_flat)))):
+        raise FloatingPointError(f"{game.name}: the trained parameters hold NaN or inf after "
+                                 f"{c.n_steps} steps: training diverged (try a smaller lr)")
     return g_tree(g_flat), d_tree(d_flat), hist
