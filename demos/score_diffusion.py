@@ -29,12 +29,21 @@ if args.quick:
 rng = backend.rng(args.seed)
 data = TARGET.sample(N_DATA, rng)
 denoiser = train_denoiser(data, rng, **train_kw)
-times = time_grid(N_STEPS, T, T_MIN)
+times = time_grid(N_STEPS, T=T, t_min=T_MIN)
 x_T = rng.standard_normal((N_GEN, 2))
-samples = {"learned score": reverse_sde(score_from_denoiser(denoiser), x_T, times, rng, alpha=ALPHA),
-           "exact score": reverse_sde(lambda x, t: TARGET.ou_marginal(t).score(x), x_T, times, rng, alpha=ALPHA)}
 
-sw = lambda a, b: sliced_wasserstein(a, b, backend.rng(1))            # same projections everywhere
+
+def exact_score(x, t):
+    return TARGET.ou_marginal(t).score(x)                      # Eq. (130): p_t is a mixture again
+
+
+def sw(a, b):
+    return sliced_wasserstein(a, b, backend.rng(1))            # same projections everywhere
+
+
+samples = {"learned score": reverse_sde(score_from_denoiser(denoiser), x_T, times, rng,
+                                        alpha=ALPHA),
+           "exact score": reverse_sde(exact_score, x_T, times, rng, alpha=ALPHA)}
 refs = [TARGET.sample(N_GEN, rng) for _ in range(10)]
 floor = np.mean([sw(refs[k], refs[k + 5]) for k in range(5)])
 print(f"sliced W2 between two true samples of {N_GEN} points (floor, mean of 5): {floor:.4f}")
@@ -47,11 +56,11 @@ for ax, (name, x), c in zip(axes[1:3], samples.items(), ("C1", "C2")):
     freq, tv = mode_occupancy(x, TARGET.means)
     hq = high_quality_fraction(x, TARGET.means, 0.2)                   # within 3 std of a mode
     scatter_over_density(ax, x, TARGET.log_prob, color=c,
-                         title=f"reverse SDE, {name}\nSW2 = {ratio:.2f} x floor, mode TV = {tv:.3f}\n"
-                               f"{100 * hq:.1f}% within 3 std of a mode")
+                         title=f"reverse SDE, {name}\nSW2 = {ratio:.2f} x floor, "
+                               f"mode TV = {tv:.3f}\n{100 * hq:.1f}% within 3 std of a mode")
     axes[3].plot(np.arange(1, 9), backend.to_numpy(freq), "o-", color=c, label=name)
-    print(f"{name}: sliced W2 / floor = {ratio:.2f}, mode occupancy TV = {tv:.4f}, within 3 std {hq:.4f}, "
-          f"shares {np.round(backend.to_numpy(freq), 3)}")
+    print(f"{name}: sliced W2 / floor = {ratio:.2f}, mode occupancy TV = {tv:.4f}, "
+          f"within 3 std {hq:.4f}, shares {np.round(backend.to_numpy(freq), 3)}")
 se = np.sqrt(1 / 8 * 7 / 8 / N_GEN)                                    # multinomial SE of a share
 axes[3].axhline(1 / 8, color="k", lw=1, label="true share 1/8")
 axes[3].axhspan(1 / 8 - 2 * se, 1 / 8 + 2 * se, color="0.8", label="± 2 SE (sampling noise)")
@@ -60,6 +69,7 @@ axes[3].set_xlabel("mode k")
 axes[3].set_ylabel("fraction of samples nearest to mode k")
 axes[3].set_title(f"mode occupancy ({N_GEN} samples)", fontsize=10)
 axes[3].legend(fontsize=8)
-fig.suptitle(f"score diffusion: denoiser → score (Eq. 140, 146) → reverse SDE (Eq. 135), {N_STEPS} steps", fontsize=11, y=1.06)
+fig.suptitle(f"score diffusion: denoiser → score (Eq. 140, 146) → reverse SDE (Eq. 135), "
+             f"{N_STEPS} steps", fontsize=11, y=1.06)
 fig.tight_layout()
 save(fig, "score_diffusion", args)

@@ -33,8 +33,9 @@ for sigma in SIGMAS:
     y = x + float(sigma) * rng.standard_normal(x.shape)
     for name, xhat in zip(mse, (TARGET.posterior_mean(y, sigma), denoiser(y, sigma), y)):
         mse[name].append(float(np.mean(np.sum(backend.to_numpy(xhat - x) ** 2, axis=1))))
-for sigma, b, l in zip(SIGMAS, mse["Bayes E[x|y] (Eq. 142)"], mse["learned D(y, σ)"]):
-    print(f"sigma {sigma:6.3f}: Bayes MSE {b:.5f}  learned {l:.5f}  ratio {l / b:.3f}")
+for sigma, bayes, learned in zip(SIGMAS, mse["Bayes E[x|y] (Eq. 142)"], mse["learned D(y, σ)"]):
+    print(f"sigma {sigma:6.3f}: Bayes MSE {bayes:.5f}  learned {learned:.5f}  "
+          f"ratio {learned / bayes:.3f}")
 
 xs = x[:N_SHOW]
 y = xs + SIGMA_SHOW * rng.standard_normal(xs.shape)
@@ -44,7 +45,8 @@ panels = [(y, f"noisy y = x + σz, σ = {SIGMA_SHOW}", "0.4"),
           (denoiser(y, SIGMA_SHOW), "learned denoiser D_θ(y, σ)", "C1")]
 for ax, (pts, title, c) in zip(axes, panels):
     err = float(np.mean(np.sum(backend.to_numpy(pts - xs) ** 2, axis=1)))
-    scatter_over_density(ax, pts, TARGET.log_prob, title=f"{title}\nMSE {err:.3f}", color=c, s=4, alpha=0.6)
+    scatter_over_density(ax, pts, TARGET.log_prob, title=f"{title}\nMSE {err:.3f}", color=c, s=4,
+                         alpha=0.6)
 ax = axes[3]
 for (name, vals), style in zip(mse.items(), ("k-", "C1o", "--")):
     ax.loglog(SIGMAS, vals, style, label=name, ms=4)

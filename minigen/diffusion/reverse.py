@@ -1,10 +1,10 @@
 """Reverse diffusion: from white noise back to the data, driven by the score of p_t.
 
 With y_s = x_{T-s} and q_s = p_{T-s} (the forward law of dx = -x dt + sqrt(2) dW, Eq. 132),
-    dy_s = [y_s + (1 + alpha) grad log q_s(y_s)] ds + sqrt(2 alpha) dW_s,   any alpha >= 0   (Th. 9, Eq. 135)
+    dy_s = [y_s + (1 + alpha) grad log q_s(y_s)] ds + sqrt(2 alpha) dW_s,  alpha >= 0  (Th. 9, 135)
 keeps the marginals q_s = p_{T-s} (Eq. 136-139): alpha = 1 is Anderson's reverse SDE (Eq. 17),
-alpha = 0 the deterministic probability-flow ODE (Song et al. 2021), which we also offer with Heun's
-second-order step (Karras et al. 2022). Notes §2.8.2 Eq. (17), §6.2.2 Th. 9.
+alpha = 0 the deterministic probability-flow ODE (Song et al. 2021), which we also offer with
+Heun's second-order step (Karras et al. 2022). Notes §2.8.2 Eq. (17), §6.2.2 Th. 9.
 Anderson 1982; Song et al. 2021 arXiv:2011.13456; Karras et al. 2022 arXiv:2206.00364.
 """
 import math
@@ -14,49 +14,77 @@ from minigen.backend import xp
 from minigen.diffusion.ornstein_uhlenbeck import check_time_grid
 from minigen.progress import steps
 
+METHODS = ("euler", "heun")
 
-def time_grid(n_steps, T=5.0, t_min=1e-3):
-    """A decreasing grid of n_steps + 1 OU times from T to t_min, geometric in sigma_t = sqrt(e^{2t} - 1).
 
-    Equal steps in log sigma_t put most steps near t = 0, where the score of p_t varies fastest
-    (sigma_t is the noise level of Eq. 140). Returns a list of floats.
+def _log_sigma(t):
+    """log sigma_t = log sqrt(e^{2t} - 1) without overflow for large t."""
+    return t + 0.5 * math.log(-math.expm1(-2.0 * t))
+
+
+def _t_of_log_sigma(ls):
+    """The inverse: t = log(1 + sigma^2) / 2 = softplus(2 log sigma) / 2, without overflow."""
+    return 0.5 * (max(2.0 * ls, 0.0) + math.log1p(math.exp(-abs(2.0 * ls))))
+
+
+def time_grid(n_steps, *, T=5.0, t_min=1e-3):
+    """A decreasing grid of n_steps + 1 OU times from T to t_min, geometric in sigma_t.
+
+    sigma_t = sqrt(e^{2t} - 1) is the noise level of Eq. (140); equal steps in log sigma_t put
+    most steps near t = 0, where the score of p_t varies fastest. Returns a list of floats.
     """
-    if int(n_steps) < 1:
-        raise ValueError(f"n_steps must be >= 1; got {n_steps}")
-    if not 0 < t_min < T:
-        raise ValueError(f"need 0 < t_min < T; got t_min={t_min}, T={T}")
-    lo, hi = 0.5 * math.log(math.expm1(2 * t_min)), 0.5 * math.log(math.expm1(2 * T))   # log sigma_t
-    log_sig = [hi + (lo - hi) * k / int(n_steps) for k in range(int(n_steps) + 1)]
-    return [0.5 * math.log1p(math.exp(2 * ls)) for ls in log_sig]                      # t = log(1 + sigma^2) / 2
+    n_steps = backend.check_int(n_steps, "n_steps")
+    T = backend.check_positive(T, "T")
+    t_min = backend.check_positive(t_min, "t_min")
+    if not t_min < T:
+        raise ValueError(f"need 0 < t_min < T; got t_min={t_min!r}, T={T!r}")
+    lo, hi = _log_sigma(t_min), _log_sigma(T)
+    grid = [_t_of_log_sigma(hi + (lo - hi) * k / n_steps) for k in range(n_steps + 1)]
+    grid[0], grid[-1] = T, t_min                            # the ends exactly
+    return grid
 
 
-def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="euler",
+def _check_score(score):
+    if not callable(score) and callable(getattr(score, "ou_marginal", None)):
+        raise TypeError(f"score must be a function (x (n, d), t) -> (n, d), the score of p_t; got "
+                        f"score={type(score).__name__}; for a target with a closed-form OU "
+                        "marginal pass score=lambda x, t: target.ou_marginal(t).score(x)")
+    return backend.check_callable(score, "score", "(x (n, d), t) -> (n, d)")
+
+
+def reverse_sde(score, x_T, times, rng, *, alpha=1.0, return_path=False, method="euler",
                 progress=None):
     """Integrate Eq. (135) from times[0] = T down to times[-1] = t_min > 0.
 
     score: callable (x (n, d), t float) -> (n, d), the score grad log p_t in OU time.
-    x_T: (n, d) starting points (N(0, Id) samples for generation). times: strictly decreasing, >= 0.
+    x_T: (n, d) starting points (N(0, Id) samples for generation). times: strictly decreasing.
+    rng: a generator (backend.rng(seed)); ignored, and may be None, when alpha = 0.
     alpha >= 0: 0 is the probability-flow ODE (deterministic given x_T), 1 the usual reverse SDE.
-    method: "euler" (Euler-Maruyama, Eq. 122) or "heun" (predictor-corrector on the drift, the same
-    noise in both stages; second order for the ODE alpha = 0).
-    Returns the samples at times[-1], (n, d), or with return_path the whole path (len(times), n, d).
+    method: "euler" (Euler-Maruyama, Eq. 122) or "heun" (predictor-corrector on the drift, the
+    same noise in both stages; second order for the ODE alpha = 0).
+    Returns the samples at times[-1], (n, d), or with return_path the path (len(times), n, d).
+    A state that becomes NaN or inf raises FloatingPointError (step, points, reason).
     progress: a progress bar on long runs (None: in a terminal; False: never).
     """
+    score = _check_score(score)
     x = backend.as_points(x_T, "x_T")
     grid = check_time_grid(times, increasing=False)
     if not grid[-1] > 0:
-        raise ValueError(f"times must end at t_min > 0 (the score of p_0 may be singular); got {grid[-1]}")
-    if not alpha >= 0:
-        raise ValueError(f"alpha must be >= 0; got {alpha}")
-    if method not in ("euler", "heun"):
-        raise ValueError(f"method must be 'euler' or 'heun'; got {method!r}")
-    if alpha > 0 and rng is None:
-        raise ValueError("rng is required when alpha > 0 (the reverse SDE is stochastic)")
+        raise ValueError(f"times must end at t_min > 0 (the score of p_0 may be singular); "
+                         f"got times[-1]={grid[-1]}")
+    alpha = backend.check_number(alpha, "alpha", low=0.0)
+    method = backend.check_choice(method, "method", METHODS)
+    if not isinstance(return_path, bool):
+        raise TypeError(f"return_path must be True or False; got return_path={return_path!r}")
+    if alpha > 0:
+        rng = backend.check_rng(rng)
 
     def drift(y, t):                                      # V = y + (1 + alpha) score, Eq. (138)
         s = score(y, t)
-        if tuple(s.shape) != tuple(y.shape):
-            raise ValueError(f"score(x, t) must return shape {tuple(y.shape)} like x; got {tuple(s.shape)} at t={t}")
+        if tuple(getattr(s, "shape", ())) != tuple(y.shape):
+            raise ValueError(f"score(x, t) must return an array of shape {tuple(y.shape)} like "
+                             f"x; got {type(s).__name__} of shape {getattr(s, 'shape', None)} "
+                             f"at t={t}")
         return y + (1.0 + alpha) * s
 
     path = [x]
@@ -65,9 +93,26 @@ def reverse_sde(score, x_T, times, rng, alpha=1.0, return_path=False, method="eu
         h = t - t_next                                    # reverse-time step ds > 0
         noise = math.sqrt(2.0 * alpha * h) * rng.standard_normal(x.shape) if alpha > 0 else 0.0
         v = drift(x, t)
-        x_pred = x + v * h + noise                        # Eq. (135), Euler-Maruyama step
+        x_new = x + v * h + noise                         # Eq. (135), Euler-Maruyama step
+        _check_state(x_new, v, k, t, h)
         if method == "heun":
-            x_pred = x + 0.5 * (v + drift(x_pred, t_next)) * h + noise    # trapezoidal corrector
-        x = x_pred
+            v_next = drift(x_new, t_next)
+            x_new = x + 0.5 * (v + v_next) * h + noise    # trapezoidal corrector
+            _check_state(x_new, v_next, k, t, h)
+        x = x_new
         path.append(x)
     return xp.stack(path) if return_path else x
+
+
+def _check_state(x, v, k, t, h):
+    """FloatingPointError if some point of the state x (n, d) is NaN or inf after step k."""
+    if bool(xp.all(xp.isfinite(x))):
+        return
+    bad = int(backend.to_numpy(~xp.all(xp.isfinite(x), axis=1)).sum())
+    if not bool(xp.all(xp.isfinite(v))):
+        why = "the score returned NaN or inf there"
+    else:
+        why = (f"the step h = {h:.3g} is too large for the drift (Euler is stable only for "
+               "h |dV/dy| < 2): use more steps, e.g. time_grid(4 * n_steps)")
+    raise FloatingPointError(f"reverse_sde: {bad} of {x.shape[0]} points became NaN or inf at "
+                             f"step {k} (t = {t:.4g}): {why}")
