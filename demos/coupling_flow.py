@@ -26,7 +26,8 @@ flow = train_coupling_flow(data, rng, **({} if steps is None else {"n_steps": st
 fresh = target.sample(5000 if args.quick else 50_000, backend.rng(args.seed + 1))
 nll = flow.nll(fresh)
 entropy, se = target.entropy(backend.rng(args.seed + 2), 20_000 if args.quick else 200_000)
-print(f"NLL on fresh points = {nll:.3f} nats, target entropy = {entropy:.3f} +- {se:.3f}, gap = {nll - entropy:.3f}")
+print(f"NLL on fresh points = {nll:.3f} nats, target entropy = {entropy:.3f} +- {se:.3f}, "
+      f"gap = {nll - entropy:.3f}")
 
 fig, axes = plt.subplots(1, 4, figsize=(17, 5.0))
 labels = np.argmax(backend.to_numpy(target.responsibilities(fresh[:3000])), axis=1)
@@ -37,8 +38,8 @@ scatter_over_density(axes[1], flow.sample(3000, rng), target.log_prob,
                      title="samples x = T(z), z ~ N(0, I)\n(grey: true density)")
 X, Y, P = density_grid(flow.log_prob)
 axes[2].imshow(P, extent=(-3.5, 3.5, -3.5, 3.5), origin="lower", cmap="viridis")
-axes[2].set_title(f"learned density p_theta, Eq. (77)\nNLL {nll:.3f} vs entropy {entropy:.3f} (gap {nll - entropy:.3f})",
-                  fontsize=10)
+axes[2].set_title(f"learned density p_theta, Eq. (77)\n"
+                  f"NLL {nll:.3f} vs entropy {entropy:.3f} (gap {nll - entropy:.3f})", fontsize=10)
 z = backend.to_numpy(flow.forward(fresh[:3000])[0])
 axes[3].scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=2)
 t = np.linspace(0, 2 * np.pi, 200)
@@ -49,7 +50,7 @@ axes[3].set(xlim=(-4, 4), ylim=(-4, 4), aspect="equal",
 for ax in axes:
     ax.set_xlabel("coordinate 1")
 axes[0].set_ylabel("coordinate 2")
-fig.suptitle("Coupling flow (actnorm + LU mixing + affine coupling, Eq. 80-86): both directions of Fig. 8",
-             fontsize=13)
+fig.suptitle("Coupling flow (actnorm + LU mixing + affine coupling, Eq. 80-86): "
+             "both directions of Fig. 8", fontsize=13)
 fig.tight_layout(rect=(0, 0, 1, 0.93))                # leave the top band to the suptitle
 save(fig, "coupling_flow", args)
