@@ -46,7 +46,7 @@ def check_finite(value, name, step):
     """Raise FloatingPointError if a training quantity became NaN or infinite."""
     if not math.isfinite(value):
         raise FloatingPointError(f"{name} became {value} at step {step}: training diverged "
-                                 "(try a smaller learning rate)")
+                                 "(try a smaller lr)")
     return value
 
 
@@ -55,7 +55,7 @@ def check_loss(value, name, step, first):
     check_finite(value, name, step)
     if abs(value) > EXPLODED * max(1.0, abs(first)):
         raise FloatingPointError(f"{name} exploded to {value:.3g} at step {step} (it began at "
-                                 f"{first:.3g}): training diverged (try a smaller learning rate)")
+                                 f"{first:.3g}): training diverged (try a smaller lr)")
     return value
 
 
