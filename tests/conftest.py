@@ -51,6 +51,15 @@ def backend_name(request):
 
 
 @pytest.fixture
+def on_numpy():
+    """Student-style code is plain NumPy: run it on the numpy backend, whatever MINIGEN_BACKEND."""
+    previous = backend.get_backend()
+    backend.set_backend("numpy")
+    yield
+    backend.set_backend(previous)
+
+
+@pytest.fixture
 def xpb(backend_name):
     """The ``xp`` namespace, on each available backend in turn."""
     return backend.xp

@@ -30,6 +30,7 @@ def test_minigen_passes_its_own_check(backend_name):
 
 
 @pytest.mark.parametrize("mistake", sorted(mh_mutants.MUTANTS))
+@pytest.mark.usefixtures("on_numpy")
 def test_each_mutant_fails_exactly_its_property(mistake):
     fails, named = mh_mutants.MUTANTS[mistake]
     report = check.metropolis_hastings(mh_mutants.variant(mistake=mistake))
@@ -47,11 +48,13 @@ def test_each_mutant_fails_exactly_its_property(mistake):
 
 @pytest.mark.parametrize("fn", [mh_mutants.variant(order="uniform_first"), mh_mutants.presampled,
                                 mh_mutants.mh], ids=["uniform_first", "presampled", "plain"])
+@pytest.mark.usefixtures("on_numpy")
 def test_correct_variants_pass(fn):
     report = check.metropolis_hastings(fn)
     assert report.ok, str(report)
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_an_unvectorized_implementation_is_told_to_vectorize():
     report = check.metropolis_hastings(mh_mutants.chain_by_chain)
     assert report.exit_code == 2
@@ -59,6 +62,7 @@ def test_an_unvectorized_implementation_is_told_to_vectorize():
     assert all(r.status == "skipped" for r in report.results[1:])
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_the_report_never_shows_the_reference_and_shows_the_students_frames():
     def broken(log_prob, x0, n_steps, step_size, rng, proposal=None):
         return np.zeros(3)[10]                       # IndexError in the student's code
@@ -70,6 +74,7 @@ def test_the_report_never_shows_the_reference_and_shows_the_students_frames():
     assert "must take (log_prob, x0, n_steps, step_size, rng, proposal)" in str(wrong_signature)
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_skeleton_matches_the_contract_and_runs_to_not_implemented(tmp_path):
     text = check.skeleton("mh")
     tree = ast.parse(text)
@@ -81,6 +86,7 @@ def test_skeleton_matches_the_contract_and_runs_to_not_implemented(tmp_path):
     assert cli(["metropolis_hastings", str(path)]) == 2     # raises NotImplementedError
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_cli_exit_codes_and_json(tmp_path, capsys):
     good = tmp_path / "good.py"
     good.write_text("from mutants.metropolis import presampled as metropolis_hastings\n")
@@ -101,6 +107,7 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     assert cli(["mh", str(tmp_path / "syntax.py")]) == 2
 
 
+@pytest.mark.usefixtures("on_numpy")
 def test_report_api():
     report = check.metropolis_hastings(mh_mutants.variant(mistake="variance"))
     assert not report.ok and report["random_walk_acceptance"].status == "fail"
@@ -128,6 +135,7 @@ def test_a_check_never_imports_what_it_checks(name):
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+@pytest.mark.usefixtures("on_numpy")
 def test_pytest_helper_makes_one_marked_case_per_property():
     from minigen.check.grading import property_tests
     test = property_tests("mh", mh_mutants.variant(mistake="no_hastings"))
