@@ -1,0 +1,427 @@
+"""Check a student's ULA, MALA and annealed Langevin (notes §6.1, Eq. (114)-(122)).
+
+ULA is Euler-Maruyama (Eq. 122) of dx = score(x) dt + sqrt(2 / beta) dW (Eq. 117-119):
+x' = x + h s(x) + sqrt(2 h / beta) xi, so one step from a fixed x has mean x + h s(x) and
+covariance (2 h / beta) I; on N(0, s^2) it is the AR(1) chain x' = (1 - h / s^2) x + sqrt(2 h) xi,
+whose stationary law N(0, s^2 / (1 - h / (2 s^2))) chains started from it keep (the O(h) bias).
+MALA: the ULA move proposed to Algorithm 1; its one-step acceptance and moments in 1-D by
+quadrature over xi, and the invariance of a correlated Gaussian from exact samples. Annealing
+(Eq. 121): step t's noise variance is 2 h / beta_t; on N(0, s^2) the variance follows
+v_t = (1 - h / s^2)^2 v_(t-1) + 2 h / beta_t exactly.
+SEs: a mean sd / sqrt(n); a Gaussian variance v sqrt(2 / n), covariance sqrt(v1 v2 / n); a
+frequency sqrt(p (1 - p) / n). Roberts & Tweedie 1996; Kirkpatrick et al. 1983.
+"""
+import numpy as np
+
+from minigen import backend
+from minigen.check.exercise import Contract, Exercise, Measurement, Property, StudentError
+
+GLOBAL_RNG = ("random numbers drawn from a global state (np.random), not from rng: two runs "
+              "with the same rng differ")
+# ULA: one step from 3 points with the score of N(MU, diag S2_STEP); stationarity on N(0, S2_ST)
+H, BETAS = 0.3, (1.0, 0.4)
+POINTS = np.array([[-1.0, 1.5], [1.5, 1.0], [2.0, -3.0]])
+MU, S2_STEP = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+N_POINT = 10_000
+H_ST, S2_ST, N_ST, K_ST = 0.5, np.array([1.0, 3.0]), 40_000, 50
+# MALA: 1-D quartic target log pi = -x^2 / 2 - x^4 / 8; invariance of N(0, COV)
+H_MALA, X_MALA, N_MALA = 0.5, np.array([0.0, 0.7, 1.5]), 20_000
+COV, H_INV, N_INV, K_INV = np.array([[1.0, 0.8], [0.8, 1.0]]), 0.1, 20_000, 20
+# annealing on N(0, S2_ANN I), d = 2, from exact samples of it
+BETAS_ANN, H_ANN, S2_ANN, N_ANN = np.geomspace(0.05, 1.0, 16), 0.2, 2.0, 60_000
+
+
+def _run(student, ctx, args, shape, stream=None):
+    """student(*args(rng)) as host samples of ``shape``; the rng must have been used."""
+    rng = ctx.rng(stream)
+    samples = ctx.array(ctx.call(student, *args(rng)), shape, "the returned samples")
+    if rng.draws == 0:
+        raise StudentError(f"your {ctx.function} drew no random numbers from rng: every random "
+                           "number must come from the rng argument")
+    return samples
+
+
+def _same_seed(run):
+    differ = float(not np.array_equal(run(), run()))
+    return Measurement([differ], [0.0], tol=0.5, labels=["two runs with the same seed"],
+                       mistakes={GLOBAL_RNG: [1.0]})
+
+
+def _diag_score(mu, s2):
+    """The score (n, d) -> (n, d) of N(mu, diag s2), on arrays of the active backend."""
+    return lambda x: (backend.asarray(mu) - x) / backend.asarray(s2)
+
+
+def _gauss_samples(ctx, cov, n):
+    """n exact samples of N(0, cov) (a generator of the check, not the student's rng)."""
+    g = np.random.default_rng(1000 + ctx.seed)
+    return g.standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
+
+
+def _se(var, values):
+    """SE of the mean of ``values`` (n, k) over n chains: sqrt(var / n) at the larger of the
+    correct variance ``var`` and the measured one (so a named mistake is judged at its own
+    spread; for a correct function the two agree)."""
+    return np.sqrt(np.maximum(var, values.var(axis=0)) / len(values))
+
+
+def _second_moments(x, cov):
+    """E x1^2, E x2^2, E x1 x2 over the chains, with SEs under N(0, cov): Var(x_i x_j) = C_ii C_jj
+    + C_ij^2."""
+    products = np.stack([x[:, 0] ** 2, x[:, 1] ** 2, x[:, 0] * x[:, 1]], axis=1)    # (n, 3)
+    var = [2 * cov[0, 0] ** 2, 2 * cov[1, 1] ** 2, cov[0, 0] * cov[1, 1] + cov[0, 1] ** 2]
+    return products.mean(axis=0), [cov[0, 0], cov[1, 1], cov[0, 1]], _se(var, products)
+
+
+# --- ULA (Eq. 118, 122) --------------------------------------------------------------------------
+
+def ula_run(student, ctx, x0, n_steps, h, beta, score, stream=None):
+    return _run(student, ctx, lambda rng: (score, backend.asarray(x0), n_steps, h, rng, beta),
+                (n_steps,) + x0.shape, stream)
+
+
+def ula_contract(student, ctx):
+    """Shapes, the use of rng, and the same samples for the same seed."""
+    return _same_seed(lambda: ula_run(student, ctx, np.zeros((5, 2)), 3, 0.1, 1.0,
+                                      _diag_score(MU, S2_STEP), stream=1))
+
+
+def _ula_step(student, ctx, beta):
+    x0 = np.repeat(POINTS, N_POINT, axis=0)
+    y = ula_run(student, ctx, x0, 1, H, beta, _diag_score(MU, S2_STEP))[0]
+    return (y - x0).reshape(len(POINTS), N_POINT, 2)                     # (points, n, d)
+
+
+def ula_one_step_mean(student, ctx):
+    drift = (MU - POINTS) / S2_STEP                                     # score at the points
+    est, se = [], []
+    for beta in BETAS:
+        dx = _ula_step(student, ctx, beta)
+        est.append(dx.mean(axis=1))
+        se.append([_se(2 * H / beta, d) for d in dx])
+    labels = [f"x = ({p[0]:g}, {p[1]:g}), beta = {b}, coordinate {i + 1}" for b in BETAS
+              for p in POINTS for i in range(2)]
+
+    def mean(f):                    # the mean displacement f(beta) score(x), every case
+        return np.concatenate([(f(b) * drift).ravel() for b in BETAS])
+    mistakes = {
+        "sign of the drift: x - h score(x)": mean(lambda b: -H),
+        "drift multiplied by beta: x + h beta score(x) (score is the score at beta = 1; beta "
+        "sets the noise only)": mean(lambda b: H * b),
+        "drift not multiplied by step_size: x + score(x)": mean(lambda b: 1.0),
+        "no drift": mean(lambda b: 0.0)}
+    return Measurement(np.concatenate(est).ravel(), mean(lambda b: H),
+                       np.concatenate(se).ravel(), labels=labels, mistakes=mistakes)
+
+
+def ula_one_step_covariance(student, ctx):
+    est, se, labels = [], [], []
+    for beta in BETAS:
+        dx = _ula_step(student, ctx, beta)
+        c = (dx - dx.mean(axis=1, keepdims=True)).reshape(-1, 2)       # centred at each point
+        products = np.stack([c[:, 0] ** 2, c[:, 1] ** 2, c[:, 0] * c[:, 1]], axis=1)
+        v = 2 * H / beta
+        est.append(products.sum(axis=0) / (len(c) - len(POINTS)))
+        se.append(_se([2 * v * v, 2 * v * v, v * v], products))
+        labels += [f"beta = {beta}, {e}" for e in ("Var dx1", "Var dx2", "Cov(dx1, dx2)")]
+
+    def cov(var):
+        return np.concatenate([[var(b), var(b), 0.0] for b in BETAS])
+    mistakes = {
+        "dt for sqrt(dt): noise h sqrt(2 / beta) xi": cov(lambda b: 2 * H ** 2 / b),
+        "missing factor 2: noise sqrt(h / beta) xi": cov(lambda b: H / b),
+        "sqrt(2 beta) for sqrt(2 / beta): noise sqrt(2 h beta) xi": cov(lambda b: 2 * H * b),
+        "beta ignored: noise sqrt(2 h) xi": cov(lambda b: 2 * H),
+        "beta applied to the std: noise sqrt(2 h) xi / beta": cov(lambda b: 2 * H / b ** 2),
+        "the variance used as the std: noise (2 h / beta) xi": cov(lambda b: (2 * H / b) ** 2)}
+    return Measurement(np.concatenate(est), cov(lambda b: 2 * H / b), np.concatenate(se),
+                       labels=labels, mistakes=mistakes)
+
+
+def ula_variance(h, s2, sigma=np.sqrt(2.0)):
+    """The stationary variance of x' = (1 - h / s2) x + sigma sqrt(h) xi (ULA on N(0, s2)):
+    v = (1 - h / s2)^2 v + sigma^2 h, i.e. sigma^2 s2 / (2 (1 - h / (2 s2))); = s2 / (1 - h /
+    (2 s2)) for sigma = sqrt(2). Finite for h < 2 s2 only."""
+    return sigma ** 2 * s2 / (2.0 * (1.0 - h / (2.0 * s2)))
+
+
+def ula_variance_path(noise_var, h, s2, v0):
+    """Var x_t of x_t = (1 - h / s2) x_(t-1) + sqrt(noise_var[t]) xi_t from Var x_0 = v0 (ULA and
+    annealing on N(0, s2), Eq. 121-122): (T,)."""
+    a2, v, out = (1 - h / s2) ** 2, v0, []
+    for nv in noise_var:
+        v = a2 * v + nv
+        out.append(v)
+    return np.array(out)
+
+
+def ula_stationarity(student, ctx):
+    """Chains started from ULA's own stationary law N(0, s^2 / (1 - h / (2 s^2))) keep it."""
+    v = ula_variance(H_ST, S2_ST)
+    x0 = _gauss_samples(ctx, np.diag(v), N_ST)
+    x = ula_run(student, ctx, x0, K_ST, H_ST, 1.0, _diag_score(np.zeros(2), S2_ST))[-1]
+    est, expected, se = _second_moments(x, np.diag(v))
+    return Measurement(est, expected, se, labels=["E x1^2", "E x2^2", "E x1 x2"], mistakes={
+        "no O(h) bias: N(0, s^2) (this is not ULA)": [S2_ST[0], S2_ST[1], 0.0]})
+
+
+def ula_pilot(student, ctx):
+    seconds = ctx.timed(lambda: ula_run(student, ctx, np.zeros((2000, 2)), 5, 0.1, 1.0,
+                                        _diag_score(MU, S2_STEP)))
+    total = 4 * len(POINTS) * N_POINT + N_ST * K_ST                    # chain-steps of the check
+    return seconds, total / (2000 * 5)
+
+
+# --- MALA (Algorithm 1 with the proposal of Eq. 122) ---------------------------------------------
+
+def quartic_log_prob(x):
+    x2 = x * x
+    return -(0.5 * x2 + 0.125 * x2 * x2).sum(axis=1)
+
+
+def quartic_score(x):
+    return -x - 0.5 * x * x * x
+
+
+_Z = np.linspace(-12.0, 12.0, 24_001)
+_W = np.exp(-0.5 * _Z ** 2) / np.exp(-0.5 * _Z ** 2).sum()            # N(0, 1) on a fine grid
+
+
+def mala_step_law(x, h, mistake=None):
+    """(acceptance, E dx, E dx^2, E dx^4) of one MALA step from x in 1-D on the quartic target,
+    by quadrature over the proposal's xi; ``mistake`` is a named mistake's step."""
+    def lp(a):
+        return quartic_log_prob(np.reshape(a, (-1, 1)))
+    c = np.sqrt(h) if mistake in ("variance", "variance_consistent") else np.sqrt(2 * h)
+    sx = quartic_score(x)
+    y = x + h * sx + c * _Z                                             # the proposals (grid)
+    q_var = h if mistake == "variance_consistent" else 2 * h
+    log_q_xy = -(y - x - h * sx) ** 2 / (2 * q_var)
+    log_q_yx = -(x - y - h * (sx if mistake == "sx" else quartic_score(y))) ** 2 / (2 * q_var)
+    log_r = lp(y) - lp(x)                                               # Algorithm 1, l. 4
+    if mistake != "no_hastings":
+        log_r = log_r + log_q_yx - log_q_xy
+    a = np.ones_like(_Z) if mistake == "ula" else np.exp(np.minimum(0.0, log_r))
+    dx = y - x
+    return np.array([np.sum(_W * a * dx ** k) for k in (0, 1, 2, 4)])
+
+
+MALA_MISTAKES = {
+    "no Hastings term: the ULA move accepted with min(1, pi(y) / pi(x))": "no_hastings",
+    "proposal noise sqrt(h) xi instead of sqrt(2 h) xi (Hastings term of variance 2h)":
+        "variance",
+    "proposal noise sqrt(h) xi instead of sqrt(2 h) xi (Hastings term of variance h)":
+        "variance_consistent",
+    "reverse move's mean x - h s(x) instead of y + h s(y): s(x) instead of s(y) in Q(y, x)":
+        "sx",
+    "no accept/reject: every ULA move kept": "ula"}
+
+
+def mala_run(student, ctx, log_prob, score, x0, n_steps, h, stream=None):
+    return _run(student, ctx, lambda rng: (log_prob, score, backend.asarray(x0), n_steps, h,
+                                           rng), (n_steps,) + x0.shape, stream)
+
+
+def mala_contract(student, ctx):
+    return _same_seed(lambda: mala_run(student, ctx, quartic_log_prob, quartic_score,
+                                       np.zeros((5, 2)), 3, 0.1, stream=1))
+
+
+def _mala_step(student, ctx):
+    x0 = np.repeat(X_MALA, N_MALA)[:, None]
+    y = mala_run(student, ctx, quartic_log_prob, quartic_score, x0, 1, H_MALA)[0]
+    return (y - x0)[:, 0].reshape(len(X_MALA), N_MALA)                  # (points, n)
+
+
+def _by_points(k, mistake=None):
+    return np.array([mala_step_law(x, H_MALA, mistake)[k] for x in X_MALA])
+
+
+def mala_acceptance(student, ctx):
+    moved = (_mala_step(student, ctx) != 0).T                           # (n, points)
+    p = _by_points(0)
+    return Measurement(moved.mean(axis=0), p, _se(p * (1 - p), moved),
+                       labels=[f"x = {x}" for x in X_MALA],
+                       mistakes={k: _by_points(0, v) for k, v in MALA_MISTAKES.items()})
+
+
+def mala_one_step_moments(student, ctx):
+    dx = _mala_step(student, ctx).T                                     # (n, points)
+    values = np.concatenate([dx, dx ** 2], axis=1)
+    law = np.array([mala_step_law(x, H_MALA) for x in X_MALA])         # (points, 4)
+    var = np.concatenate([law[:, 2] - law[:, 1] ** 2, law[:, 3] - law[:, 2] ** 2])
+    return Measurement(values.mean(axis=0), np.concatenate([law[:, 1], law[:, 2]]),
+                       _se(var, values),
+                       labels=[f"E {m} at x = {x}" for m in ("dx", "dx^2") for x in X_MALA],
+                       mistakes={k: np.concatenate([_by_points(1, v), _by_points(2, v)])
+                                 for k, v in MALA_MISTAKES.items()})
+
+
+def mala_invariance(student, ctx):
+    """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after K_INV steps."""
+    inv = np.linalg.inv(COV)
+
+    def log_prob(x):
+        x = backend.to_numpy(x)
+        return backend.asarray(-0.5 * np.einsum("ni,ij,nj->n", x, inv, x))
+
+    def score(x):
+        return backend.asarray(-backend.to_numpy(x) @ inv)
+    x = mala_run(student, ctx, log_prob, score, _gauss_samples(ctx, COV, N_INV), K_INV,
+                 H_INV)[-1]
+    est, expected, se = _second_moments(x, COV)
+    return Measurement(est, expected, se, labels=["E x1^2", "E x2^2", "E x1 x2"])
+
+
+def mala_pilot(student, ctx):
+    seconds = ctx.timed(lambda: mala_run(student, ctx, quartic_log_prob, quartic_score,
+                                         np.zeros((2000, 1)), 5, 0.1))
+    return seconds, (2 * len(X_MALA) * N_MALA + N_INV * K_INV) / (2000 * 5)
+
+
+# --- annealed Langevin (Eq. 121) -----------------------------------------------------------------
+
+def annealed_run(student, ctx, x0, betas, h, score, stream=None):
+    return _run(student, ctx, lambda rng: (score, backend.asarray(x0), backend.asarray(betas), h,
+                                           rng), (len(betas),) + x0.shape, stream)
+
+
+def _annealed_path(student, ctx):
+    """x_0, ..., x_T of the chains from exact N(0, S2_ANN I) samples: (T + 1, n, 2)."""
+    x0 = _gauss_samples(ctx, S2_ANN * np.eye(2), N_ANN)
+    xs = annealed_run(student, ctx, x0, BETAS_ANN, H_ANN, _diag_score(np.zeros(2), S2_ANN))
+    return np.concatenate([x0[None], xs])
+
+
+def annealed_contract(student, ctx):
+    return _same_seed(lambda: annealed_run(student, ctx, np.zeros((5, 2)), np.array([0.2, 0.5,
+                                           1.0]), 0.1, _diag_score(MU, S2_STEP), stream=1))
+
+
+def _noise_variances():
+    """What each named mistake makes the noise variance of step t: name -> (T,)."""
+    b = BETAS_ANN
+    return {"beta_t used as a temperature: noise variance 2 h beta_t": 2 * H_ANN * b,
+            "betas applied in reverse order": 2 * H_ANN / b[::-1],
+            "betas off by one: betas[t - 1] at step t": 2 * H_ANN / np.roll(b, 1),
+            "betas off by one: betas[t + 1] at step t": 2 * H_ANN / np.append(b[1:], b[-1]),
+            "dt for sqrt(dt): noise h sqrt(2 / beta_t) xi": 2 * H_ANN ** 2 / b,
+            "missing factor 2: noise sqrt(h / beta_t) xi": H_ANN / b,
+            "beta_t ignored: noise sqrt(2 h) xi": 2 * H_ANN * np.ones_like(b)}
+
+
+def annealed_one_step_covariance(student, ctx):
+    """The residual r_t = x_t - x_(t-1) - h s(x_(t-1)) is step t's noise: E r^2 = 2 h / beta_t."""
+    path = _annealed_path(student, ctx)
+    r = path[1:] - path[:-1] * (1 - H_ANN / S2_ANN)                      # (T, n, 2)
+    r2 = (r ** 2).reshape(len(BETAS_ANN), -1).T                          # (2 n, T)
+    v = 2 * H_ANN / BETAS_ANN
+    return Measurement(r2.mean(axis=0), v, _se(2 * v * v, r2),
+                       labels=[f"step {t + 1} (beta = {b:.3g})" for t, b in
+                               enumerate(BETAS_ANN)], mistakes=_noise_variances())
+
+
+def _variance_path(noise_var):
+    return ula_variance_path(noise_var, H_ANN, S2_ANN, S2_ANN)
+
+
+def annealed_variance_recursion(student, ctx):
+    """On N(0, s^2) from exact samples: Var x_t = (1 - h / s^2)^2 Var x_(t-1) + 2 h / beta_t."""
+    x2 = (_annealed_path(student, ctx)[1:] ** 2).reshape(len(BETAS_ANN), -1).T    # (2 n, T)
+    v = _variance_path(2 * H_ANN / BETAS_ANN)
+    return Measurement(x2.mean(axis=0), v, _se(2 * v * v, x2),
+                       labels=[f"step {t + 1} (beta = {b:.3g})" for t, b in
+                               enumerate(BETAS_ANN)],
+                       mistakes={k: _variance_path(nv) for k, nv in _noise_variances().items()})
+
+
+def annealed_pilot(student, ctx):
+    seconds = ctx.timed(lambda: annealed_run(student, ctx, np.zeros((2000, 2)),
+                                             np.linspace(0.2, 1.0, 5), 0.1,
+                                             _diag_score(MU, S2_STEP)))
+    return seconds, 2 * len(BETAS_ANN) * N_ANN / (2000 * 5)
+
+
+# --- the exercises -------------------------------------------------------------------------------
+
+CONTRACT_ULA = Contract(
+    function="langevin", params=("score", "x0", "n_steps", "step_size", "rng", "beta=1.0"),
+    title="Exercise: the unadjusted Langevin algorithm (ULA), notes §6.1 Eq. (118), (122)",
+    doc="""Run n_chains ULA chains in lockstep: x <- x + h score(x) + sqrt(2 h / beta) xi.
+
+score: function (n, d) -> (n, d), grad log pi of the target pi at beta = 1 (= -grad U).
+x0: (n_chains, d) array, the states at step 0.
+step_size: h > 0.   beta: inverse temperature; the chain targets pi^beta (Eq. 118-119).
+rng: a numpy.random.Generator; draw every random number from it (xi ~ N(0, I)).
+Returns samples: (n_steps, n_chains, d), the states after steps 1, ..., n_steps.""")
+
+CONTRACT_MALA = Contract(
+    function="mala", params=("log_prob", "score", "x0", "n_steps", "step_size", "rng"),
+    title="Exercise: Metropolis-adjusted Langevin (MALA), notes §6.1 Eq. (122) and Algorithm 1",
+    doc="""Run n_chains MALA chains in lockstep: propose y = x + h score(x) + sqrt(2 h) xi,
+accept it with the Metropolis-Hastings probability of Algorithm 1 (Q(x, y) = N(y; x + h
+score(x), 2 h I) is not symmetric).
+
+log_prob: function (n, d) -> (n,), log pi up to a constant.
+score: function (n, d) -> (n, d), grad log pi.
+x0: (n_chains, d) array, the states at step 0.   step_size: h > 0.
+rng: a numpy.random.Generator; draw every random number from it.
+Returns samples: (n_steps, n_chains, d), the states after steps 1, ..., n_steps.""")
+
+CONTRACT_ANNEALED = Contract(
+    function="annealed_langevin", params=("score", "x0", "betas", "step_size", "rng"),
+    title="Exercise: simulated annealing with Langevin steps, notes §6.1 Eq. (121), (122)",
+    doc="""One ULA step per inverse temperature: at step t = 1, ..., T,
+x <- x + h score(x) + sqrt(2 h / beta_t) xi.
+
+score: function (n, d) -> (n, d), grad log pi of the target at beta = 1.
+x0: (n_chains, d) array, the states at step 0.
+betas: (T,) array of inverse temperatures, betas[t - 1] used at step t (hot to cold).
+step_size: h > 0.   rng: a numpy.random.Generator; draw every random number from it.
+Returns samples: (T, n_chains, d), the states after steps 1, ..., T.""")
+
+HINT_ULA = ("notes Eq. (122) with V = score and sigma = sqrt(2 / beta) (Eq. 118): "
+            "x <- x + h score(x) + sqrt(2 h / beta) xi, xi ~ N(0, I)")
+HINT_MALA = ("notes Algorithm 1 line 4 with the proposal of Eq. (122): y = x + h s(x) + "
+             "sqrt(2h) xi, log r = log pi(y) - log pi(x) + log Q(y, x) - log Q(x, y), log Q(x, y) "
+             "= -|y - x - h s(x)|^2 / (4h)")
+HINT_ANN = "notes Eq. (121)-(122): at step t, x <- x + h score(x) + sqrt(2 h / beta_t) xi"
+CONTRACT_WHAT = "returns (n_steps, n_chains, d), draws from rng, same seed same samples"
+CONTRACT_HINT = "draw every random number from the rng argument"
+CHECKS = "minigen.mcmc.langevin"
+EXERCISES = [
+    Exercise(name="langevin", aliases=("ula",), contract=CONTRACT_ULA, pilot=ula_pilot,
+             properties=[
+                 Property("contract", CONTRACT_WHAT, ula_contract, CONTRACT_HINT),
+                 Property("one_step_mean", "one step from a fixed x has mean x + h score(x) "
+                          "(Eq. 122)", ula_one_step_mean, HINT_ULA, ("contract",)),
+                 Property("one_step_covariance", "one step from a fixed x has covariance "
+                          "(2 h / beta) I (Eq. 118, 122)", ula_one_step_covariance, HINT_ULA,
+                          ("contract",)),
+                 Property("stationary_variance", "on N(0, s^2), chains started from "
+                          "N(0, s^2 / (1 - h / (2 s^2))) keep it (ULA's O(h) bias)",
+                          ula_stationarity, "notes Eq. (122): evaluate the score at the "
+                          "current state at every step and draw fresh noise at every step",
+                          ("one_step_mean", "one_step_covariance"))]),
+    Exercise(name="mala", contract=CONTRACT_MALA, pilot=mala_pilot, properties=[
+        Property("contract", CONTRACT_WHAT, mala_contract, CONTRACT_HINT),
+        Property("acceptance", "one step from a fixed x moves as often as the exact MALA "
+                 "acceptance (quadrature over xi)", mala_acceptance, HINT_MALA, ("contract",)),
+        Property("one_step_moments", "one step from a fixed x has the exact E dx and E dx^2",
+                 mala_one_step_moments, HINT_MALA, ("contract",)),
+        Property("invariance", "chains started from N(0, C) keep its covariance (Eq. 41)",
+                 mala_invariance, "notes Eq. (41): keep log pi and the score of each chain in "
+                 "step with its state (update both on acceptance)",
+                 ("acceptance", "one_step_moments"))]),
+    Exercise(name="annealed_langevin", aliases=("annealing",), contract=CONTRACT_ANNEALED,
+             pilot=annealed_pilot, properties=[
+                 Property("contract", "returns (T, n_chains, d), draws from rng, same seed same "
+                          "samples", annealed_contract, CONTRACT_HINT),
+                 Property("one_step_covariance", "the noise of step t has variance 2 h / beta_t "
+                          "(Eq. 121)", annealed_one_step_covariance, HINT_ANN, ("contract",)),
+                 Property("variance_recursion", "on N(0, s^2) the variance follows "
+                          "v_t = (1 - h / s^2)^2 v_(t-1) + 2 h / beta_t",
+                          annealed_variance_recursion, "notes Eq. (121)-(122): evaluate the "
+                          "score at the current state and draw fresh noise at every step",
+                          ("one_step_covariance",))]),
+]
