@@ -20,9 +20,10 @@ from autograd.tracer import Box
 
 from minigen import host
 from minigen._namespaces import DtypeGenerator, Namespace, float_creators
-from minigen.validate import (check_callable, check_choice, check_int, check_lr,  # noqa: F401
-                              check_number, check_optional, check_positive, check_probability,
-                              check_rng, check_widths)
+from minigen.validate import (check_adam_betas, check_callable, check_choice,  # noqa: F401
+                              check_flag, check_int, check_lr, check_number, check_optional,
+                              check_positive, check_probability, check_progress, check_rng,
+                              check_widths)
 
 _INSTALL_HINT = ('install it with  pip install "minigen[gpu]"  (the cupy-cuda12x wheel) '
                  'on a machine with an NVIDIA GPU')

@@ -13,6 +13,8 @@ They are re-exported by ``minigen.backend``, next to the array checks (``asarray
 import math
 import numbers
 
+import numpy as np
+
 RNG_METHODS = ("standard_normal", "random", "integers")
 
 
@@ -99,15 +101,32 @@ def check_rng(rng, name="rng"):
                     f"(make one with minigen.backend.rng(seed)); got {type(rng).__name__}")
 
 
-def check_widths(widths, name, min_len=1):
-    """At least ``min_len`` integer widths >= 1 (an MLP's hidden layers), as a list."""
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__") or len(widths) < min_len:
-        raise ValueError(f"{name} must be a sequence of at least {min_len} integer widths >= 1; "
-                         f"got {name}={widths!r}")
-    for w in widths:
-        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1:
-            raise ValueError(f"{name} must hold integer widths >= 1; got {name}={widths!r}")
-    return [int(w) for w in widths]
+def check_widths(widths, name="hidden", min_len=0):
+    """An MLP's layer widths: a tuple or list of at least ``min_len`` integers >= 1, as a tuple
+    (an empty one gives a linear network); the error names the entry, e.g. hidden[1]."""
+    if not isinstance(widths, (tuple, list)) or len(widths) < min_len:
+        raise ValueError(f"{name} must be a tuple of at least {min_len} layer widths, e.g. "
+                         f"(64, 64); got {name}={widths!r}")
+    return tuple(check_int(w, f"{name}[{i}]") for i, w in enumerate(widths))
+
+
+def check_flag(value, name):
+    """``value`` as a bool: True, False (or a NumPy bool); 0, 1, "no" are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {name}={value!r}")
+    return bool(value)
+
+
+def check_progress(progress):
+    """The setting of a progress bar (minigen.progress): None (in a terminal), True or False."""
+    return None if progress is None else check_flag(progress, "progress")
+
+
+def check_adam_betas(betas, name="betas"):
+    """Adam's pair (b1, b2), each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{name} must be a pair (b1, b2) in [0, 1); got {name}={betas!r}")
+    return tuple(check_probability(b, f"{name}[{i}]", open_high=True) for i, b in enumerate(betas))
 
 
 def check_optional(check, value, name, *args):

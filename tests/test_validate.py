@@ -107,9 +107,25 @@ def test_check_lr_bounds_adam_and_accepts_schedules():
             validate.check_lr(bad)
 
 
-def test_check_widths():
-    assert validate.check_widths((32, np.int64(16)), "hidden") == [32, 16]
-    assert validate.check_widths([], "hidden", min_len=0) == []
-    for bad in [(0, 8), (8.5,), (8, -1), "32", 32, (True,), ()]:
-        with pytest.raises(ValueError, match=r"hidden must .*got hidden="):
+def test_check_widths_flag_progress_and_adam_betas():
+    assert validate.check_widths((32, np.int64(16)), "hidden") == (32, 16)
+    assert validate.check_widths([], "hidden") == ()
+    with pytest.raises(ValueError, match=r"sizes must be a tuple of at least 2 layer widths"):
+        validate.check_widths([3], "sizes", min_len=2)
+    for bad, where in [((0, 8), r"hidden\[0\]=0"), ((8.5,), r"hidden\[0\]=8.5"),
+                       ((8, -1), r"hidden\[1\]=-1"), ("32", "hidden='32'"), (32, "hidden=32"),
+                       ((True,), r"hidden\[0\]=True")]:
+        with pytest.raises(ValueError, match=where):
             validate.check_widths(bad, "hidden")
+    assert validate.check_flag(np.bool_(True), "flip") is True
+    for bad in [0, 1, "no", None]:
+        with pytest.raises(ValueError, match="flip must be True or False"):
+            validate.check_flag(bad, "flip")
+    assert validate.check_progress(None) is None and validate.check_progress(False) is False
+    with pytest.raises(ValueError, match="progress must be True or False"):
+        validate.check_progress("yes")
+    assert validate.check_adam_betas([0.5, 0.9]) == (0.5, 0.9)
+    for bad, where in [((1.0, 0.9), r"betas\[0\] must be in \[0.0, 1.0\)"), (0.5, "a pair"),
+                       ((0.5,), "a pair"), ((0.5, np.nan), r"betas\[1\]")]:
+        with pytest.raises(ValueError, match=where):
+            validate.check_adam_betas(bad)

@@ -263,7 +263,7 @@ BAD_CALLS = [
     ("batch_size=2.5", _tw(batch_size=2.5), ValueError, "batch_size=2.5"),
     ("batch_size>n", _tw(batch_size=1000), ValueError, "400 points.*batch_size=1000"),
     ("latent_dim=0", _tw(latent_dim=0), ValueError, "latent_dim=0"),
-    ("hidden", _tw(hidden=(16, -1)), ValueError, r"hidden=\(16, -1\)"),
+    ("hidden", _tw(hidden=(16, -1)), ValueError, r"hidden\[1\]=-1"),
     ("activation", _tw(activation="gelu"), ValueError, "activation='gelu'"),
     ("betas", _tw(betas=(0.5, 1.5)), ValueError, r"betas\[1\]=1.5"),
     ("n_snapshots", _tw(n_snapshots=-2), ValueError, "n_snapshots=-2"),

@@ -113,14 +113,6 @@ class Denoiser:
         return self.mean + self.scale * self.standardized(u, sigma_u)
 
 
-def _check_hidden(hidden):
-    """The hidden widths as a list of ints >= 1 (an empty tuple gives a linear network)."""
-    if not isinstance(hidden, (list, tuple)):
-        raise TypeError(f"hidden must be a tuple of layer widths, e.g. (96, 96, 96); "
-                        f"got hidden={hidden!r}")
-    return [backend.check_int(h, f"hidden[{i}]") for i, h in enumerate(hidden)]
-
-
 def train_denoiser(data, rng, *, n_steps=6000, batch_size=512, hidden=(96, 96, 96), lr=3e-3,
                    sigma_min=0.01, sigma_max=20.0, activation="relu", progress=None):
     """Fit D_theta(y, sigma) by the denoising MSE of Eq. (141), sigma log-uniform in
@@ -142,7 +134,7 @@ def train_denoiser(data, rng, *, n_steps=6000, batch_size=512, hidden=(96, 96, 9
     rng = backend.check_rng(rng)
     n_steps = backend.check_int(n_steps, "n_steps")
     batch_size = backend.check_int(batch_size, "batch_size")
-    hidden = _check_hidden(hidden)
+    hidden = backend.check_widths(hidden, "hidden")
     lr = backend.check_positive(lr, "lr")
     sigma_min = backend.check_positive(sigma_min, "sigma_min")
     sigma_max = backend.check_positive(sigma_max, "sigma_max")

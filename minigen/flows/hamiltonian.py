@@ -15,8 +15,8 @@ et al. 2016 (importance-weighted bound, arXiv:1509.00519).
 """
 from minigen import backend, io, nn
 from minigen.backend import xp
-from minigen.flows.layers import (ActNorm, check_flag, check_training, check_vector,
-                                  check_widths, count_bad_rows, log_normal)
+from minigen.backend import check_flag, check_widths
+from minigen.flows.layers import ActNorm, check_training, check_vector, count_bad_rows, log_normal
 
 SETTINGS = ("n_blocks", "n_leapfrog", "step_size", "hidden", "r_hidden", "init_scale",
             "quadratic_kinetic", "block_scale")

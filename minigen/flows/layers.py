@@ -13,7 +13,6 @@ Shapes: x, z (n, d); log_det (n,). The argument checks both flows share close th
 """
 import math
 
-import numpy as np
 
 from minigen import backend, nn
 from minigen.backend import xp
@@ -33,8 +32,8 @@ class AffineCoupling:
         # d >= 2: a 1-D point has nothing to split
         self.dim = backend.check_int(dim, "dim", low=2)
         backend.check_rng(rng)
-        self.hidden = check_widths(hidden, "hidden")
-        self.flip = check_flag(flip, "flip")
+        self.hidden = backend.check_widths(hidden, "hidden")
+        self.flip = backend.check_flag(flip, "flip")
         self.scale_bound = backend.check_positive(scale_bound, "scale_bound")
         self.activation = backend.check_choice(activation, "activation", nn.ACTIVATIONS)
         half = self.dim // 2
@@ -163,21 +162,6 @@ def log_normal(z):
     return -0.5 * xp.sum(z * z, axis=1) - 0.5 * z.shape[1] * math.log(2.0 * math.pi)
 
 
-def check_widths(hidden, name="hidden"):
-    """The hidden widths of an MLP as a tuple of ints >= 1 (empty: no hidden layer)."""
-    if not isinstance(hidden, (tuple, list)):
-        raise ValueError(f"{name} must be a tuple of layer widths, e.g. (64, 64); "
-                         f"got {name}={hidden!r}")
-    return tuple(backend.check_int(h, f"{name}[{i}]") for i, h in enumerate(hidden))
-
-
-def check_flag(value, name):
-    """``value`` as a bool: True, False (or a NumPy bool); 0, 1, "no" are refused."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {name}={value!r}")
-    return bool(value)
-
-
 def check_vector(v, name, d, positive=False):
     """``v`` as a finite (d,) array of the backend (> 0 everywhere if ``positive``)."""
     v = backend.check_finite(backend.asarray(v, name), name)
@@ -199,7 +183,7 @@ def check_training(data, rng, n_steps, batch_size, lr, clip, callback, progress)
                          f"(std = {backend.to_numpy(xp.std(data, axis=0))})")
     backend.check_optional(backend.check_positive, clip, "clip")
     backend.check_optional(backend.check_callable, callback, "callback", "(step, params, loss)")
-    backend.check_optional(check_flag, progress, "progress")
+    backend.check_progress(progress)
     return (data, backend.check_rng(rng), backend.check_int(n_steps, "n_steps"),
             backend.check_int(batch_size, "batch_size"), backend.check_positive(lr, "lr"))
 

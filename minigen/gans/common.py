@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple, Optional
 import autograd
 
 from minigen import backend, host, nn
-from minigen.backend import check_int, check_probability, xp
+from minigen.backend import check_int, xp
 from minigen.progress import Bar
 
 SNAPSHOT_SIZE = 1000          # points of each snapshot of G(z) in the history, for fixed z
@@ -52,22 +52,8 @@ def loop_config(n_inner, *, n_steps, batch_size, latent_dim, lr, betas, activati
     """A LoopConfig from a trainer's keywords, each checked (n_inner is checked by its caller)."""
     return LoopConfig(check_int(n_steps, "n_steps"), n_inner, check_int(batch_size, "batch_size"),
                       check_int(latent_dim, "latent_dim"), backend.check_lr(lr),
-                      check_betas(betas), nn.check_activation(activation),
+                      backend.check_adam_betas(betas), nn.check_activation(activation),
                       check_int(n_snapshots, "n_snapshots", low=0))
-
-
-def check_betas(betas):
-    """Adam's (b1, b2), each in [0, 1)."""
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (b1, b2) in [0, 1); got betas={betas!r}")
-    return tuple(check_probability(b, f"betas[{i}]", open_high=True) for i, b in enumerate(betas))
-
-
-def check_progress(progress):
-    """The progress setting of minigen.progress: None (in a terminal), True or False."""
-    if progress not in (None, True, False):
-        raise ValueError(f"progress must be None, True or False; got progress={progress!r}")
-    return progress
 
 
 def check_batch_size(batch_size, x, name):

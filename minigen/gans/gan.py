@@ -95,7 +95,7 @@ def fit_discriminator(x_data, x_g, rng, *, n_steps=2000, hidden=(64, 64), batch_
     n_steps, lr = check_int(n_steps, "n_steps"), backend.check_lr(lr)
     batch_size = common.check_batch_size(batch_size, x_data, "x_data")
     common.check_batch_size(batch_size, x_g, "x_g")
-    activation, progress = nn.check_activation(activation), common.check_progress(progress)
+    activation, progress = nn.check_activation(activation), backend.check_progress(progress)
     params = nn.init_mlp([x_data.shape[1], *hidden, 1], rng)
 
     def loss(p, step):
@@ -143,7 +143,7 @@ def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim
                                 latent_dim=latent_dim, lr=lr, betas=betas, activation=activation,
                                 n_snapshots=n_snapshots)
     hidden = backend.check_widths(hidden, "hidden", min_len=0)
-    progress = common.check_progress(progress)
+    progress = backend.check_progress(progress)
     x, mean, s = common.scale_data(data, config.batch_size)
     d, act = x.shape[1], config.activation
     g_params = nn.init_mlp([config.latent_dim, *hidden, d], rng)

@@ -73,7 +73,7 @@ def fit_critic(x_p, x_q, rng, *, lipschitz="gp", n_steps=1500, lam=10.0, clip=0.
     lam, clip = backend.check_positive(lam, "lam"), backend.check_positive(clip, "clip")
     batch_size = common.check_batch_size(batch_size, x_p, "x_p")
     common.check_batch_size(batch_size, x_q, "x_q")
-    activation, progress = nn.check_activation(activation), common.check_progress(progress)
+    activation, progress = nn.check_activation(activation), backend.check_progress(progress)
     lam = lam if lipschitz == "gp" else 0.0
     # f starts at 0, as in train_wgan (which says why)
     params = nn.init_mlp([x_p.shape[1], *hidden, 1], rng, final_scale=0.0)
@@ -135,7 +135,7 @@ def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, 
                                 activation=activation, n_snapshots=n_snapshots)
     lam, clip = backend.check_positive(lam, "lam"), backend.check_positive(clip, "clip")
     hidden = backend.check_widths(hidden, "hidden", min_len=0)
-    progress = common.check_progress(progress)
+    progress = backend.check_progress(progress)
     x, mean, s = common.scale_data(data, config.batch_size)
     d, act = x.shape[1], config.activation
     lam = lam if lipschitz == "gp" else 0.0
