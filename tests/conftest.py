@@ -60,6 +60,14 @@ def on_numpy():
 
 
 @pytest.fixture
+def small_budget(monkeypatch):
+    """minigen.check's time budget cut from 10 s to 1 s: a loop over chains is then refused by a
+    margin of 10x or more on any machine (the test reads no clock of its own)."""
+    from minigen.check import exercise
+    monkeypatch.setattr(exercise, "TIME_BUDGET", 1.0)
+
+
+@pytest.fixture
 def xpb(backend_name):
     """The ``xp`` namespace, on each available backend in turn."""
     return backend.xp

@@ -55,7 +55,7 @@ def test_correct_variants_pass(fn):
 
 
 @pytest.mark.usefixtures("on_numpy")
-def test_an_unvectorized_implementation_is_told_to_vectorize():
+def test_an_unvectorized_implementation_is_told_to_vectorize(small_budget):
     report = check.metropolis_hastings(mh_mutants.chain_by_chain)
     assert report.exit_code == 2
     assert "vectorize over chains" in report["contract"].message

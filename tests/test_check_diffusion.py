@@ -95,7 +95,7 @@ def test_a_loop_over_points_passes_when_the_check_stays_short(name, on_numpy):
     assert report.ok, str(report)
 
 
-def test_an_unvectorized_reverse_sde_is_told_to_vectorize(on_numpy):
+def test_an_unvectorized_reverse_sde_is_told_to_vectorize(on_numpy, small_budget):
     report = check.run("reverse_sde", mutants.UNVECTORIZED["reverse_sde"])
     assert report.exit_code == 2
     assert "vectorize over chains" in report["contract"].message

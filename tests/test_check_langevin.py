@@ -103,7 +103,7 @@ def test_correct_variants_pass(name, fn, on_numpy):
 
 
 @pytest.mark.parametrize("name, fn", LOOPS, ids=[loop[0] for loop in LOOPS])
-def test_an_unvectorized_implementation_is_told_to_vectorize(name, fn, on_numpy):
+def test_an_unvectorized_implementation_is_told_to_vectorize(name, fn, on_numpy, small_budget):
     report = EXERCISES[name].run(fn)
     assert report.exit_code == 2
     assert "vectorize over chains" in report["contract"].message
