@@ -1,16 +1,20 @@
-"""Cost of one sampler step against one evaluation of the target, on polygon_blobs(8) with 10^5 chains.
+"""Cost of one sampler step against one evaluation of the target, on polygon_blobs(8), 10^5 chains.
 
 A step should cost about one call of the target: MH <= 1.5 x log_prob, ULA <= 1.3 x score,
 MALA <= 1.5 x (log_prob + score), replica exchange (R temperatures) ~ MH on R n chains.
-Each sampler runs n_steps steps with thin = n_steps (one stored snapshot); a time is the best of `--repeats`
-(process CPU time on NumPy, so run it with OPENBLAS_NUM_THREADS=1; wall-clock time on CuPy).
+The last two rows time the per-step guard against NaN chains alone (one reduction each).
+Each sampler runs n_steps steps with thin = n_steps (one stored snapshot); a time is the best of
+`--repeats` (process CPU time on NumPy, so run it with OPENBLAS_NUM_THREADS=1; wall-clock time
+on CuPy).
 
     python benchmarks/samplers.py [--quick] [--chains N] [--steps S] [--backend numpy|cupy]
 """
 import argparse
+import math
 import time
 
 from minigen import backend
+from minigen.backend import xp
 from minigen.distributions import polygon_blobs
 from minigen.mcmc.langevin import langevin, mala
 from minigen.mcmc.metropolis import metropolis_hastings
@@ -24,8 +28,8 @@ def sync():
 
 
 def clock():
-    """CPU time of this process on NumPy (robust on a shared machine; run with OPENBLAS_NUM_THREADS=1),
-    wall-clock time on CuPy (with a device synchronization around each run)."""
+    """CPU time of this process on NumPy (robust on a shared machine; run with
+    OPENBLAS_NUM_THREADS=1), wall-clock time on CuPy (with a device synchronization)."""
     return time.perf_counter() if backend.get_backend() == "cupy" else time.process_time()
 
 
@@ -48,7 +52,8 @@ def calls(f, x, S):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="10^4 chains, 5 steps: a smoke run")
     p.add_argument("--chains", type=int, default=100_000)
     p.add_argument("--steps", type=int, default=50)
@@ -63,32 +68,45 @@ def main():
     rng = backend.rng(0)
     x = target.sample(n, rng)
     xR = target.sample(R * n, rng)
+    lp = target.log_prob(x)
     betas = [1.0, 0.5, 0.25, 0.125]
+    rex = f"RepEx step (R={R})"
+
+    def per_step(f):
+        return best_time(f, reps) / S
     t = {
-        "log_prob": best_time(lambda: calls(target.log_prob, x, S), reps) / S,       # S calls, like a run
-        "score": best_time(lambda: calls(target.score, x, S), reps) / S,
-        "log_prob on R n": best_time(lambda: calls(target.log_prob, xR, S), reps) / S,
-        "MH step": best_time(lambda: metropolis_hastings(target.log_prob, x, S, 0.5, rng, thin=S), reps) / S,
-        "ULA step": best_time(lambda: langevin(target.score, x, S, 0.01, rng, thin=S), reps) / S,
-        "MALA step": best_time(lambda: mala(target.log_prob, target.score, x, S, 0.05, rng, thin=S), reps) / S,
-        f"RepEx step (R={R})": best_time(lambda: replica_exchange(target.log_prob, x, betas, S, 0.5, rng, thin=S),
-                                         reps) / S,
+        "log_prob": per_step(lambda: calls(target.log_prob, x, S)),      # S calls, like a run
+        "score": per_step(lambda: calls(target.score, x, S)),
+        "log_prob on R n": per_step(lambda: calls(target.log_prob, xR, S)),
+        "MH step": per_step(lambda: metropolis_hastings(target.log_prob, x, S, 0.5, rng, thin=S)),
+        "ULA step": per_step(lambda: langevin(target.score, x, S, 0.01, rng, thin=S)),
+        "MALA step": per_step(lambda: mala(target.log_prob, target.score, x, S, 0.05, rng,
+                                           thin=S)),
+        rex: per_step(lambda: replica_exchange(target.log_prob, x, betas, S, 0.5, rng, thin=S)),
+        "guard max(log r) < inf": per_step(lambda: [bool(xp.max(lp) < math.inf)
+                                                    for _ in range(S)]),
+        "guard isfinite(sum x)": per_step(lambda: [bool(xp.isfinite(xp.sum(x)))
+                                                   for _ in range(S)]),
     }
     clock_name = "wall-clock" if backend.get_backend() == "cupy" else "process CPU"
-    print(f"backend {backend.get_backend()}, polygon_blobs(8), {n} chains, d = 2, {S} steps per run, "
-          f"best of {reps} ({clock_name} time)\n")
+    print(f"backend {backend.get_backend()}, polygon_blobs(8), {n} chains, d = 2, {S} steps per "
+          f"run, best of {reps} ({clock_name} time)\n")
     print("| operation | ns per chain-step | ratio | target |")
     print("| --- | ---: | ---: | ---: |")
     ratios = {
         "MH step": (t["MH step"] / t["log_prob"], "MH / log_prob", 1.5),
         "ULA step": (t["ULA step"] / t["score"], "ULA / score", 1.3),
-        "MALA step": (t["MALA step"] / (t["log_prob"] + t["score"]), "MALA / (log_prob + score)", 1.5),
-        f"RepEx step (R={R})": (t[f"RepEx step (R={R})"] / t["log_prob on R n"], "RepEx / log_prob(R n)", None),
+        "MALA step": (t["MALA step"] / (t["log_prob"] + t["score"]),
+                      "MALA / (log_prob + score)", 1.5),
+        rex: (t[rex] / t["log_prob on R n"], "RepEx / log_prob(R n)", None),
+        "guard max(log r) < inf": (t["guard max(log r) < inf"] / t["log_prob"],
+                                   "guard / log_prob", None),
+        "guard isfinite(sum x)": (t["guard isfinite(sum x)"] / t["score"], "guard / score", None),
     }
     for name, sec in t.items():
-        chains = R * n if name in ("log_prob on R n", f"RepEx step (R={R})") else n
+        chains = R * n if name in ("log_prob on R n", rex) else n
         r = ratios.get(name)
-        ratio = f"{r[0]:.2f} ({r[1]})" if r else ""
+        ratio = f"{r[0]:.3g} ({r[1]})" if r else ""
         target_s = f"<= {r[2]}" if r and r[2] else ""
         print(f"| {name} | {1e9 * sec / chains:.1f} | {ratio} | {target_s} |")
 

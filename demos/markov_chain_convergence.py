@@ -1,10 +1,11 @@
-"""Fig. 15 / Eq. (39): a Markov chain transports any p_0 to its invariant law, p_k = (P^T)^k p_0 -> pi.
+"""Fig. 15 / Eq. (39): a Markov chain transports any p_0 to its invariant law, p_k = (P^T)^k p_0.
 
-On a small discrete space (states 0..S-1) the Metropolis kernel P (Eq. 40-42) is an exact S x S matrix:
-propose a uniform move of at most `width` states (symmetric Q), accept with min(1, pi(y)/pi(x)).
-Left: p_k for a few k, from a point mass at state 0, with the histograms of many chains run by
-`metropolis_hastings` on top (the sampler does what the matrix says). Right: the total-variation distance
-TV(p_k, pi) decays like |lambda_2|^k, lambda_2 the second eigenvalue of P; a wider proposal mixes faster here.
+On a small discrete space (states 0..S-1) the Metropolis kernel P (Eq. 40-42) is an exact S x S
+matrix (`transition_matrix`): propose a uniform move of at most `width` states (symmetric Q),
+accept with min(1, pi(y)/pi(x)). Left: p_k for a few k, from a point mass at state 0, with the
+histograms of many chains run by `metropolis_hastings` on top (the sampler does what the matrix
+says). Right: the total-variation distance TV(p_k, pi) decays like |lambda_2|^k, lambda_2 the
+second eigenvalue of P; a wider proposal mixes faster here.
 """
 import numpy as np
 
@@ -31,7 +32,8 @@ pi = pi / pi.sum()
 
 
 def proposal_matrix(width):
-    """Q[x, y]: jump j uniform in {+-1..+-width}; a jump past an end is reflected back (Q stays symmetric)."""
+    """Q[x, y]: jump j uniform in {+-1..+-width}; a jump past an end is reflected back (Q stays
+    symmetric)."""
     Q = np.zeros((N_STATES, N_STATES))
     for x in range(N_STATES):
         for j in list(range(-width, 0)) + list(range(1, width + 1)):
@@ -42,10 +44,12 @@ def proposal_matrix(width):
 
 
 class MatrixProposal:
-    """The proposal Q as a sampler proposal: draw y from row x of Q (inverse CDF), log Q(x, y) from the matrix."""
+    """The proposal Q as a sampler proposal: draw y from row x of Q (inverse CDF), log Q(x, y)
+    from the matrix."""
 
     def __init__(self, Q):
-        self.cdf, self.logQ = xp.asarray(np.cumsum(Q, axis=1)), xp.asarray(np.log(np.maximum(Q, 1e-300)))
+        self.cdf = xp.asarray(np.cumsum(Q, axis=1))
+        self.logQ = xp.asarray(np.log(np.maximum(Q, 1e-300)))
 
     def sample(self, x, rng):
         rows = self.cdf[x[:, 0].astype(int)]                               # (n, S)
@@ -70,19 +74,23 @@ for w, color in zip(WIDTHS, ("C0", "C3")):
         tv.append(0.5 * np.abs(p - pi).sum())
         if w == WIDTHS[0] and k in SHOW_K:
             ax_p.step(s, p, where="mid", lw=1.2, label=f"k = {k}")
-        p = P.T @ p                                                       # Eq. (39): p_{k+1} = P^T p_k
+        p = P.T @ p                                       # Eq. (39): p_{k+1} = P^T p_k
     ax_tv.semilogy(tv, color=color, label=f"width {w}: TV(p_k, pi)")
-    ax_tv.semilogy(np.arange(N_STEPS + 1), tv[N_STEPS // 3] * lam2 ** (np.arange(N_STEPS + 1) - N_STEPS // 3),
-                   ls="--", lw=0.8, color="k", label=f"slope |lambda_2|^k, |lambda_2| = {lam2:.4f}")
+    ks = np.arange(N_STEPS + 1)
+    ax_tv.semilogy(ks, tv[N_STEPS // 3] * lam2 ** (ks - N_STEPS // 3), ls="--", lw=0.8, color="k",
+                   label=f"slope |lambda_2|^k, |lambda_2| = {lam2:.4f}")
     print(f"width {w}: max detailed-balance error {balance:.1e}, |lambda_2| = {lam2:.4f}, "
           + ", ".join(f"TV(p_{k}) = {tv[k]:.3f}" for k in SHOW_K))
     if w == WIDTHS[0]:
         # the sampler itself: N_CHAINS chains from state 0, histograms at the steps of SHOW_K
-        res = metropolis_hastings(lambda x: log_pi_table[x[:, 0].astype(int)], xp.zeros((N_CHAINS, 1)),
-                                  max(SHOW_K), 1.0, rng, proposal=MatrixProposal(proposal_matrix(w)))
+        res = metropolis_hastings(lambda x: log_pi_table[x[:, 0].astype(int)],
+                                  xp.zeros((N_CHAINS, 1)), max(SHOW_K), None, rng,
+                                  proposal=MatrixProposal(proposal_matrix(w)))
         for i, k in enumerate(SHOW_K[1:]):
-            h = np.bincount(backend.to_numpy(res.samples[k - 1, :, 0]).astype(int), minlength=N_STATES) / N_CHAINS
-            ax_p.plot(s, h, "o", ms=3, color=f"C{i + 1}", label="sampler histogram" if i == 0 else None)
+            states = backend.to_numpy(res.samples[k - 1, :, 0]).astype(int)
+            h = np.bincount(states, minlength=N_STATES) / N_CHAINS
+            ax_p.plot(s, h, "o", ms=3, color=f"C{i + 1}",
+                      label="sampler histogram" if i == 0 else None)
 ax_p.bar(s, pi, color="0.85", label="target pi", zorder=0)
 ax_p.set(xlabel="state x", ylabel="p_k(x)", ylim=(0, 0.2),
          title=f"p_k = (P^T)^k p_0 from a point mass at state 0 (proposal width {WIDTHS[0]})\n"

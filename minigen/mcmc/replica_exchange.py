@@ -1,26 +1,27 @@
 """Replica exchange (parallel tempering).
 
-Run R chains on pi_beta(x) ∝ pi(x)^beta, 1 = beta_1 > ... > beta_R > 0 (flatter replicas cross barriers),
-Metropolis moves within each replica (Eq. 42 on pi^beta), and swap adjacent states (x_i, x_j) with
+Run R chains on pi_beta(x) ∝ pi(x)^beta, 1 = beta_1 > ... > beta_R > 0 (flatter replicas cross
+barriers), Metropolis moves within each replica (Eq. 42 on pi^beta), and swap adjacent states
+(x_i, x_j), j = i + 1, with probability
     rho = min(1, pi_bi(x_j) pi_bj(x_i) / (pi_bi(x_i) pi_bj(x_j)))
-        = min(1, exp((b_i - b_j) (log pi(x_j) - log pi(x_i))))
-(Eq. 43), even pairs (1,2), (3,4), ... on even steps and odd pairs on odd steps.  Only beta_1 = 1 is kept.
-Notes §3.2, Eq. (43), and §6.1 (replicas of Langevin chains).  Swendsen & Wang 1986; Geyer 1991.
+        = min(1, exp((b_i - b_j) (log pi(x_j) - log pi(x_i))))                          (Eq. 43)
+the pairs (1, 2), (3, 4), ... on even steps and (2, 3), (4, 5), ... on odd steps.  Only the
+beta_1 = 1 replica samples pi.  Notes §3.2, Eq. (43), and §6.1 (replicas of Langevin chains).
+Swendsen & Wang 1986; Geyer 1991.
 """
-from numbers import Real
 from typing import NamedTuple
 
 from minigen import backend
-from minigen.backend import check_positive, xp
-from minigen.mcmc.metropolis import check_run, checked_call
+from minigen.backend import check_callable, check_positive, xp
+from minigen.mcmc.metropolis import LOG_PROB, check_flag, check_ratio, check_run, checked_call
 from minigen.progress import steps
 
 
 class ReplicaResult(NamedTuple):
-    """samples: (n_steps // thin, n_chains, d) at beta = 1;  accept_rate: (R, n_chains) of the moves;
-    swap_rate: (R - 1,), accepted / attempted swaps of the pair (beta_i, beta_i+1);
-    final: (n_chains, d) at beta = 1;  final_replicas: (R, n_chains, d);
-    replicas: (n_steps // thin, R, n_chains, d) if return_all else None."""
+    """samples: (n_steps // thin, n_chains, d) at beta = 1;  accept_rate: (R, n_chains) of the
+    moves;  swap_rate: (R - 1,), accepted / attempted swaps of the pair (beta_i, beta_i+1) (0 for a
+    pair never attempted: n_steps = 1);  final: (n_chains, d) at beta = 1;  final_replicas:
+    (R, n_chains, d);  replicas: (n_steps // thin, R, n_chains, d) if return_all else None."""
     samples: object
     accept_rate: object
     swap_rate: object
@@ -29,82 +30,103 @@ class ReplicaResult(NamedTuple):
     replicas: object
 
 
-def check_betas(betas):
-    """Inverse temperatures: 1-D, betas[0] == 1, strictly decreasing, all > 0 -> list of floats."""
-    b = backend.to_numpy(backend.asarray(betas, "betas"))
-    vals = [float(v) for v in b.ravel()]
-    if b.ndim != 1 or not vals or vals[0] != 1.0 or not all(0.0 < v <= 1.0 for v in vals) \
-            or any(lo >= hi for hi, lo in zip(vals, vals[1:])):
-        raise ValueError(f"betas must be strictly decreasing in (0, 1] with betas[0] = 1; got betas={vals}")
-    return vals
-
-
-def _swap_plan(betas, parity, dtype):
-    """Pairs (i, i+1) with i % 2 == parity: lower indices (P,), gaps b_i - b_{i+1} (P, 1),
-    the pair of every replica (R,) (P for none) and every replica's partner (R, 1)."""
-    R = len(betas)
-    pairs = list(range(parity, R - 1, 2))
-    pair_of, partner = [len(pairs)] * R, list(range(R))
-    for p, i in enumerate(pairs):
-        pair_of[i], pair_of[i + 1], partner[i], partner[i + 1] = p, p, i + 1, i
-    gap = xp.asarray([[betas[i] - betas[i + 1]] for i in pairs], dtype=dtype).reshape(len(pairs), 1)
-    return xp.asarray(pairs, dtype=int), gap, xp.asarray(pair_of), xp.asarray(partner)[:, None]
-
-
-def check_steps(step_size, R):
-    """step_size: a scalar or one value per temperature, all > 0 -> list of R floats."""
-    if isinstance(step_size, Real):
-        return [check_positive(step_size, "step_size")] * R
-    h = backend.to_numpy(backend.asarray(step_size, "step_size"))
-    if h.shape != (R,):
-        raise ValueError(f"step_size must be a scalar or have one value per beta ({R},); got shape {h.shape}")
-    return [check_positive(float(v), "step_size") for v in h]
-
-
-def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, thin=1, return_all=False,
+def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, *, thin=1, return_all=False,
                      progress=None) -> ReplicaResult:
     """Parallel tempering of n_chains chains at each of R = len(betas) temperatures.
 
-    log_prob: (m, d) -> (m,), log pi at beta = 1; it is called ONCE per step, on all R * n_chains proposals.
-    x0: (n_chains, d), the start of every replica.  step_size: scalar or (R,), the random-walk std per beta.
+    log_prob: (m, d) -> (m,), log pi at beta = 1; called ONCE per step, on all R n_chains
+    proposals.  x0: (n_chains, d), the start of every replica.  betas: (R,), R >= 2, the ladder
+    1 = betas[0] > betas[1] > ... > 0.  step_size: a scalar or (R,), the random-walk std per beta.
+    Random numbers per step: rng.standard_normal((R, n, d)) and rng.random((R, n)) for the moves,
+    then rng.random((P, n)) for the swaps of the P pairs of this step's parity.
     """
-    x, n_steps, thin = check_run(x0, n_steps, thin)
-    betas = check_betas(betas)
+    log_prob = check_callable(log_prob, "log_prob", LOG_PROB)
+    x, n_steps, rng, thin = check_run(x0, n_steps, rng, thin, progress)
+    betas = check_ladder(betas)
     R, (n, d) = len(betas), x.shape
-    step_sizes = check_steps(step_size, R)
-    beta_rows = xp.repeat(xp.asarray(betas, dtype=x.dtype), n)                # (R n,): beta of every row
-    step_rows = xp.repeat(xp.asarray(step_sizes, dtype=x.dtype), n)[:, None]       # (R n, 1)
-    X = xp.concatenate([x] * R, axis=0)                                       # (R n, d): replica r in rows r n + [0, n)
-    lp = checked_call(log_prob, X, "log_prob", (R * n,))                      # log pi (not tempered), cached
+    step = xp.asarray(check_steps(step_size, R), dtype=x.dtype)[:, None, None]      # (R, 1, 1)
+    check_flag(return_all, "return_all")
+    beta = xp.asarray(betas, dtype=x.dtype)[:, None]                                # (R, 1)
+    gap = beta[:-1] - beta[1:]                                      # (R - 1, 1): b_i - b_(i+1)
+    X = xp.stack([x] * R)                                           # (R, n, d): replica r is X[r]
+    lp = checked_call(log_prob, X.reshape(R * n, d), "log_prob", (R * n,)).reshape(R, n)
     kept = xp.empty((n_steps // thin, n, d), dtype=x.dtype)
     every = xp.empty((n_steps // thin, R, n, d), dtype=x.dtype) if return_all else None
-    n_accept = xp.zeros(R * n, dtype=x.dtype)
-    plans = [_swap_plan(betas, parity, x.dtype) for parity in (0, 1)]
-    swap_count = [xp.zeros(len(plan[0]), dtype=x.dtype) for plan in plans]        # per parity, on device
-    cols = xp.arange(n)[None, :]
+    n_accept = xp.zeros((R, n), dtype=x.dtype)
+    n_swap = xp.zeros(R - 1, dtype=x.dtype)                         # accepted swaps of pair i
     for k in steps(n_steps, "replica exchange", progress, start=1):
         # Metropolis move in every replica on pi^beta (Eq. 42): log r = beta (log pi(y) - log pi(x))
-        Y = X + step_rows * rng.standard_normal((R * n, d))
-        lp_y = log_prob(Y)                                                    # one batched call (R n, d)
-        accept = xp.log(rng.random((R * n,))) < beta_rows * (lp_y - lp)
-        X = xp.where(accept[:, None], Y, X)
+        Y = X + step * rng.standard_normal((R, n, d))
+        lp_y = log_prob(Y.reshape(R * n, d)).reshape(R, n)          # one batched call
+        log_r = beta * (lp_y - lp)
+        check_ratio(log_r.reshape(R * n), "replica_exchange", k, lp_y.reshape(R * n),
+                    Y.reshape(R * n, d))
+        accept = xp.log(rng.random((R, n))) < log_r
+        X = xp.where(accept[:, :, None], Y, X)
         lp = xp.where(accept, lp_y, lp)
         n_accept = n_accept + accept
-        pairs, gap, pair_of, partner = plans[k % 2]                           # even pairs on even steps
-        if len(pairs):
-            lp3 = lp.reshape(R, n)
-            # Eq. (43): log rho = (b_i - b_j)(log pi(x_j) - log pi(x_i)),  j = i + 1
-            swap = xp.log(rng.random((len(pairs), n))) < gap * (lp3[pairs + 1] - lp3[pairs])  # (P, n)
-            swap_count[k % 2] = swap_count[k % 2] + xp.sum(swap, axis=1).astype(X.dtype)
-            swapped = xp.concatenate([swap, xp.zeros((1, n), dtype=bool)], axis=0)[pair_of]  # (R, n)
-            src = xp.where(swapped, partner, xp.arange(R)[:, None])              # (R, n): where each state comes from
-            X = X.reshape(R, n, d)[src, cols].reshape(R * n, d)
-            lp = lp3[src, cols].reshape(R * n)
+        X, lp, n_swap = swap_neighbours(X, lp, gap, k % 2, rng, n_swap)
         if k % thin == 0:
-            kept[k // thin - 1] = X[:n]
+            kept[k // thin - 1] = X[0]
             if return_all:
-                every[k // thin - 1] = X.reshape(R, n, d)
-    tries = [n * max(n_steps // 2, 1), n * ((n_steps + 1) // 2)]              # attempts of even / odd pairs
-    swap_rate = xp.stack([swap_count[i % 2][i // 2] / tries[i % 2] for i in range(R - 1)]) if R > 1 \
-        else xp.zeros(0, dtype=x.dtype)
-    return ReplicaResult(kept, (n_accept / n_steps).reshape(R, n), swap_rate, X[:n], X.reshape(R, n, d), every)
+                every[k // thin - 1] = X
+    # pair i is tried on the steps k in [1, n_steps] with k % 2 == i % 2
+    tries = xp.asarray([(n_steps + i % 2) // 2 for i in range(R - 1)], dtype=x.dtype)
+    swap_rate = n_swap / (n * xp.maximum(tries, 1.0))
+    return ReplicaResult(kept, n_accept / n_steps, swap_rate, X[0], X, every)
+
+
+def swap_neighbours(X, lp, gap, parity, rng, n_swap):
+    """Eq. (43) on the pairs (i, j = i + 1), i = parity, parity + 2, ... < R - 1, every chain.
+
+    X: (R, n, d) states, lp: (R, n) their log pi, gap: (R - 1, 1) the b_i - b_j, n_swap: (R - 1,)
+    swaps accepted so far. Draws rng.random((P, n)), P the number of pairs (nothing if P = 0).
+    Returns X, lp and n_swap after the swaps (new arrays: the inputs are not modified)."""
+    R, n = X.shape[:2]
+    i, j = slice(parity, R - 1, 2), slice(parity + 1, R, 2)         # the pairs (i, j) of this step
+    P = len(range(R)[i])
+    if P == 0:
+        return X, lp, n_swap
+    # Eq. (43): log rho = log pi_bi(x_j) + log pi_bj(x_i) - log pi_bi(x_i) - log pi_bj(x_j)
+    #                   = (b_i - b_j) (log pi(x_j) - log pi(x_i))
+    log_rho = gap[i] * (lp[j] - lp[i])                              # (P, n)
+    swap = xp.log(rng.random((P, n))) < log_rho                     # (P, n)
+    X, lp, n_swap = X.copy(), lp.copy(), n_swap.copy()
+    X[i], X[j] = xp.where(swap[:, :, None], X[j], X[i]), xp.where(swap[:, :, None], X[i], X[j])
+    lp[i], lp[j] = xp.where(swap, lp[j], lp[i]), xp.where(swap, lp[i], lp[j])
+    n_swap[i] = n_swap[i] + xp.sum(swap, axis=1)
+    return X, lp, n_swap
+
+
+def check_ladder(betas):
+    """A ladder of R >= 2 inverse temperatures 1 = betas[0] > betas[1] > ... > 0 -> floats."""
+    b = backend.to_numpy(backend.asarray(betas, "betas"))
+    rule = "a 1-D ladder of R >= 2 inverse temperatures 1 = betas[0] > betas[1] > ... > 0"
+    if b.ndim != 1 or b.size < 2:
+        got = f"the scalar betas={float(b)!r}" if b.ndim == 0 else f"betas of shape {b.shape}"
+        raise ValueError(f"betas must be {rule} (one replica per temperature; with a single one "
+                         f"there is nothing to swap: use metropolis_hastings); got {got}")
+    vals = [float(v) for v in b]
+    bad = [r for r, v in enumerate(vals) if not 0.0 < v <= 1.0]
+    if bad:
+        raise ValueError(f"betas must be {rule}; got betas[{bad[0]}]={vals[bad[0]]!r}")
+    if vals[0] != 1.0:
+        raise ValueError(f"betas must be {rule}: betas[0] = 1 is the target pi; got "
+                         f"betas[0]={vals[0]!r}")
+    up = [r for r in range(1, len(vals)) if vals[r] >= vals[r - 1]]
+    if up:
+        r = up[0]
+        raise ValueError(f"betas must be {rule}: strictly decreasing; got betas[{r - 1}]="
+                         f"{vals[r - 1]!r}, betas[{r}]={vals[r]!r}")
+    return vals
+
+
+def check_steps(step_size, R):
+    """step_size: a scalar or one value per temperature, all finite and > 0 -> list of R floats."""
+    if getattr(step_size, "ndim", 0) == 0 and not isinstance(step_size, (list, tuple)):
+        return [check_positive(step_size, "step_size")] * R
+    h = backend.to_numpy(backend.asarray(step_size, "step_size"))
+    if h.shape != (R,):
+        raise ValueError(f"step_size must be a scalar or have one value per beta, shape ({R},); "
+                         f"got shape {h.shape}")
+    return [check_positive(float(v), f"step_size[{r}]") for r, v in enumerate(h)]
