@@ -43,16 +43,8 @@ def check_run(x0, n_steps, rng, thin, progress):
     if thin > n_steps:
         raise ValueError(f"thin must be <= n_steps={n_steps} (at least one kept sample); "
                          f"got thin={thin}")
-    check_flag(progress, "progress", allow_none=True)
+    backend.check_progress(progress)
     return x0, n_steps, check_rng(rng), thin
-
-
-def check_flag(value, name, allow_none=False):
-    """A switch: True or False (or None where it means "decide for me")."""
-    if not (isinstance(value, bool) or (allow_none and value is None)):
-        options = "None, True or False" if allow_none else "True or False"
-        raise ValueError(f"{name} must be {options}; got {name}={value!r}")
-    return value
 
 
 def checked_call(f, x, name, shape):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from minigen import backend
 from minigen.backend import check_callable, check_positive, xp
-from minigen.mcmc.metropolis import LOG_PROB, check_flag, check_ratio, check_run, checked_call
+from minigen.mcmc.metropolis import LOG_PROB, check_ratio, check_run, checked_call
 from minigen.progress import steps
 
 
@@ -45,7 +45,7 @@ def replica_exchange(log_prob, x0, betas, n_steps, step_size, rng, *, thin=1, re
     betas = check_ladder(betas)
     R, (n, d) = len(betas), x.shape
     step = xp.asarray(check_steps(step_size, R), dtype=x.dtype)[:, None, None]      # (R, 1, 1)
-    check_flag(return_all, "return_all")
+    backend.check_flag(return_all, "return_all")
     beta = xp.asarray(betas, dtype=x.dtype)[:, None]                                # (R, 1)
     gap = beta[:-1] - beta[1:]                                      # (R - 1, 1): b_i - b_(i+1)
     X = xp.stack([x] * R)                                           # (R, n, d): replica r is X[r]
