@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from minigen import backend, check
+from minigen import check
 from minigen.check import reverse as reverse_check
 from minigen.check.exercise import MISTAKE_SE, TIME_BUDGET, Context
 from minigen.diffusion.ornstein_uhlenbeck import ou_paths, ou_sample
@@ -30,15 +30,6 @@ def reference_reverse_sde(score, x_T, times, rng, alpha=1.0):
 REFERENCES = {"ou_sample": ou_sample, "ou_euler_step": reference_euler_step,
               "reverse_sde": reference_reverse_sde, "tweedie_denoise": tweedie_denoise}
 CASES = [(ex, mistake) for ex, (_, table) in mutants.MUTANTS.items() for mistake in table]
-
-
-@pytest.fixture
-def on_numpy():
-    """Student-style code is plain NumPy: run it on the numpy backend, whatever MINIGEN_BACKEND."""
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend.set_backend(previous)
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))

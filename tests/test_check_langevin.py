@@ -57,16 +57,6 @@ LOOPS = [("langevin", lm.ula_chain_by_chain), ("mala", lm.mala_chain_by_chain),
          ("annealed_langevin", lm.annealed_chain_by_chain), ("replica_swap", rm.chain_by_chain)]
 
 
-@pytest.fixture
-def on_numpy():
-    """The mutants and variants are plain NumPy student code: they run on the numpy backend
-    (also under MINIGEN_BACKEND=fakecupy)."""
-    previous = backend.get_backend()
-    backend.set_backend("numpy")
-    yield
-    backend.set_backend(previous)
-
-
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_minigen_passes_its_own_check(name, backend_name):
     report = EXERCISES[name].run(REFERENCES[name][0])
