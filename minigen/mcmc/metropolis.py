@@ -48,8 +48,12 @@ def check_run(x0, n_steps, rng, thin, progress):
 
 
 def checked_call(f, x, name, shape):
-    """f(x0), evaluated once at the start of a chain: the right shape, finite on every chain."""
-    out = f(x)
+    """f(x0), evaluated once at the start of a chain: the right shape, finite on every chain.
+    A ValueError or TypeError inside f (x0 of the wrong dimension for the target) says so."""
+    try:
+        out = f(x)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f"{name}(x0) failed on x0 of shape {tuple(x.shape)}: {err}") from err
     if tuple(getattr(out, "shape", ())) != shape:
         raise ValueError(f"{name}(x0) must have shape {shape}; "
                          f"got shape {tuple(getattr(out, 'shape', ()))}")
