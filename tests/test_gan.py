@@ -12,6 +12,8 @@ from conftest import host
 
 from minigen import backend
 from minigen.backend import xp
+from minigen.check import gan as check_gan
+from minigen.check.gan import LOG4
 from minigen.gans import common, gan
 
 
@@ -51,22 +53,22 @@ def _sign_sums(lrs):
                             for s in itertools.product((1, -1), repeat=len(lrs))}))
 
 
-# quadrature grid for 1D densities (trapezoid rule)
+# quadrature grid for 1D densities (trapezoid rule) and its weights: h inside, h / 2 at the ends
 GRID = np.linspace(-12.0, 12.0, 200_001)
+WEIGHTS = np.full(GRID.shape, GRID[1] - GRID[0])
+WEIGHTS[[0, -1]] /= 2
 
 
 def _js_quadrature(p, q):
-    """JS(p || q) = KL(p || m)/2 + KL(q || m)/2 with m = (p + q)/2, by the trapezoid rule."""
-    m = 0.5 * (p + q)
-
-    def kl(a):
-        return np.trapezoid(np.where(a > 0, a * np.log(np.maximum(a, 1e-300) / m), 0.0), GRID)
-    return 0.5 * kl(p) + 0.5 * kl(q)
+    """JS(p || q) = KL(p || m)/2 + KL(q || m)/2 with m = (p + q)/2, by the trapezoid rule: the
+    check's discrete JS of the masses w_i p(x_i), w_i q(x_i) (the w_i cancel inside the logs)."""
+    return check_gan.js(WEIGHTS * p, WEIGHTS * q)
 
 
 def _value_quadrature(D, p, q):
-    """Eq. (51): V(D, G) = int p_data log D + p_G log(1 - D)."""
-    return np.trapezoid(p * np.log(D) + q * np.log(1.0 - D), GRID)
+    """Eq. (51): V(D, G) = int p_data log D + p_G log(1 - D), by the trapezoid rule: the check's
+    discrete value on the masses w_i p(x_i), w_i q(x_i)."""
+    return check_gan.value(D, WEIGHTS * p, WEIGHTS * q)
 
 
 @pytest.mark.parametrize("mu_g, s_g", [(1.5, 0.8), (-0.5, 2.0), (4.0, 1.0)])
@@ -74,7 +76,7 @@ def test_theorem1_value_at_optimal_discriminator_is_2js_minus_log4(mu_g, s_g):
     p, q = _normal_pdf(GRID, 0.0, 1.0), _normal_pdf(GRID, mu_g, s_g)
     d_star = host(gan.optimal_discriminator(xp.asarray(p) + 1e-300, xp.asarray(q)))
     v_star = _value_quadrature(np.clip(d_star, 1e-300, 1 - 1e-16), p, q)
-    assert v_star == pytest.approx(2 * _js_quadrature(p, q) - math.log(4), abs=1e-6)  # Eq. (53)
+    assert v_star == pytest.approx(2 * _js_quadrature(p, q) - LOG4, abs=1e-6)      # Eq. (53)
     # Lemma 1: any other discriminator does worse (D* maximizes V pointwise)
     for other in (np.full_like(p, 0.5), np.clip(d_star * 0.9 + 0.05, 1e-12, 1 - 1e-12)):
         assert _value_quadrature(other, p, q) < v_star
@@ -84,8 +86,8 @@ def test_theorem1_minimum_minus_log4_when_pg_equals_pdata():
     p = xp.asarray(_normal_pdf(GRID, 0.3, 1.2)) + 1e-300
     d_star = host(gan.optimal_discriminator(p, p))
     assert np.allclose(d_star, 0.5)
-    assert _value_quadrature(d_star, host(p), host(p)) == pytest.approx(-math.log(4), abs=1e-9)
-    assert gan.LOG4 == pytest.approx(math.log(4))                                      # Eq. (54)
+    assert _value_quadrature(d_star, host(p), host(p)) == pytest.approx(-LOG4, abs=1e-9)
+    assert gan.LOG4 == pytest.approx(LOG4)                                             # Eq. (54)
 
 
 def test_optimal_discriminator_is_the_density_ratio_at_each_point():
@@ -151,7 +153,7 @@ def test_footnote48_js_estimate_is_flat_at_log2():
         p0 = xp.concatenate([xp.zeros((n, 1)), rng.random((n, 1))], axis=1)           # (0, U)
         pt = xp.concatenate([theta + xp.zeros((n, 1)), rng.random((n, 1))], axis=1)   # (theta, U)
         D = gan.fit_discriminator(p0, pt, rng, n_steps=200, hidden=(16,), lr=3e-2)
-        js = 0.5 * (gan.value_function(D(p0), D(pt)) + math.log(4))          # Eq. (53) for JS
+        js = 0.5 * (gan.value_function(D(p0), D(pt)) + LOG4)                 # Eq. (53) for JS
         if theta == 0.0:
             assert abs(js) < 0.05                # same law: JS = 0 (up to overfitting 2000 points)
         else:

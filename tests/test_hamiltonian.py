@@ -2,10 +2,11 @@
 ELBO is below the exact log-likelihood (computed by quadrature over the momentum) and tightens
 with more importance samples.
 
-Oracles: autograd Jacobians, the closed-form energy of a quadratic Hamiltonian, the free
-particle's exact motion q + t p, the actnorms' closed-form log-det, numerical integration of the
-exact joint density p(q, p) = N(T^{-1}(q, p); 0, I) |det| over p, and changes of variables
-(the model's standardization) that must hold to rounding.
+Oracles: autograd Jacobians, the exact one-step matrix (check.hamiltonian's step_matrix) and the
+closed-form energy of a quadratic Hamiltonian, the three shears written out (check.hamiltonian's
+scheme), the free particle's exact motion q + t p, the actnorms' closed-form log-det, numerical
+integration of the exact joint density p(q, p) = N(T^{-1}(q, p); 0, I) |det| over p, and changes
+of variables (the model's standardization) that must hold to rounding.
 """
 import autograd
 import autograd.numpy as anp
@@ -13,14 +14,14 @@ import numpy as np
 import pytest
 
 from minigen import backend, distributions, metrics, nn
+# H(q, p) = q^T A q / 2 + p^T B p / 2 (gradients quadratic, kinetic); grad_V_nl adds -sum cos q
+from minigen.check.hamiltonian import (A, B, grad_V_nl, kinetic, quadratic, scheme,
+                                       step_matrix)
 from minigen.flows.hamiltonian import HamiltonianFlow, leapfrog, train_hamiltonian_flow
-
-A = np.array([[2.0, 0.5], [0.5, 1.0]])       # H(q, p) = q^T A q / 2 + p^T B p / 2
-B = np.array([[1.0, 0.2], [0.2, 0.5]])
 
 
 def _quad_step(y, eps, n_steps=1):
-    q, p = leapfrog(y[None, :2], y[None, 2:], lambda q: q @ A, lambda p: p @ B, eps, n_steps)
+    q, p = leapfrog(y[None, :2], y[None, 2:], quadratic, kinetic, eps, n_steps)
     return anp.concatenate([q, p], axis=1)[0]
 
 
@@ -32,6 +33,7 @@ def _energy(y):
 def test_leapfrog_volume_preserving_and_symplectic():
     y = np.array([0.3, -1.0, 0.7, 0.2])
     J = autograd.jacobian(lambda v: _quad_step(v, 0.4, n_steps=3))(y)
+    np.testing.assert_allclose(J, np.linalg.matrix_power(step_matrix(0.4), 3), atol=1e-12)
     assert abs(np.linalg.det(J) - 1.0) < 1e-10
     Omega = np.block([[np.zeros((2, 2)), np.eye(2)], [-np.eye(2), np.zeros((2, 2))]])
     np.testing.assert_allclose(J.T @ Omega @ J, Omega, atol=1e-10)
@@ -86,12 +88,9 @@ def test_leapfrog_matches_the_three_shears_written_out(n_steps):
     """Merged kicks = n_steps times (half kick, drift, half kick), for a nonlinear H."""
     rng = backend.rng(13)
     q, p = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
-    gV, gK = (lambda q: q @ A + np.sin(q)), (lambda p: p @ B + p ** 3)
+    gV, gK = grad_V_nl, (lambda p: kinetic(p) + p ** 3)
     q1, p1 = leapfrog(q, p, gV, gK, 0.15, n_steps)
-    for _ in range(n_steps):
-        p = p - 0.075 * gV(q)
-        q = q + 0.15 * gK(p)
-        p = p - 0.075 * gV(q)
+    q, p = scheme(q, p, gV, gK, 0.15, n_steps)
     np.testing.assert_allclose(q1, q, atol=1e-13)
     np.testing.assert_allclose(p1, p, atol=1e-13)
 
@@ -99,7 +98,7 @@ def test_leapfrog_matches_the_three_shears_written_out(n_steps):
 def test_leapfrog_is_exactly_reversible():
     rng = backend.rng(1)
     q, p = rng.standard_normal((20, 2)), rng.standard_normal((20, 2))
-    gV, gK = (lambda q: q @ A + np.sin(q)), (lambda p: p @ B)
+    gV, gK = grad_V_nl, kinetic
     q1, p1 = leapfrog(q, p, gV, gK, 0.2, 10)
     q2, p2 = leapfrog(q1, p1, gV, gK, -0.2, 10)                     # backwards in time
     assert np.max(np.abs(q2 - q)) < 1e-12 and np.max(np.abs(p2 - p)) < 1e-12

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minigen import backend
+from minigen.check.ornstein_uhlenbeck import ou_law, sample_moments
 from minigen.distributions import GaussianMixture
 from minigen.diffusion.ornstein_uhlenbeck import ou_mean_std, ou_paths, ou_sample
 
@@ -15,22 +16,18 @@ R = backend.rng
 COEFFS = [(1.0, math.sqrt(2.0)), (0.4, 0.7), (2.5, 1.6)]
 
 
-def _moments(x):
-    x = backend.to_numpy(x)
-    return x.mean(axis=0), x.var(axis=0, ddof=1), len(x)
-
-
 def _assert_gaussian_moments(x, mean, var):
-    """Mean within 5 SE (SE = sqrt(var / n)); variance within 5 SE (for Gaussian data the SE of
-    s^2 is var sqrt(2 / (n - 1)))."""
-    m, v, n = _moments(x)
+    """x (n, d) against N(mean, var Id), with the moments and SEs of the check's sample_moments:
+    mean within 5 SE, SE = sqrt(var / n) (the true var, not the check's max(var, s^2)); variance
+    within 5 SE, the SE of s^2 being var sqrt(2 / (n - 1)) for Gaussian data; for d >= 2 the
+    correlation of coordinates 1 and 2 within 5 SE = 5 / sqrt(n) of 0."""
+    x = backend.to_numpy(x)
+    n = len(x)
+    (m, _), (log_s2, se_log_s2), (corr, se_corr) = sample_moments(x, var)
+    v = np.exp(log_s2)
     assert np.all(np.abs(m - mean) < 5 * np.sqrt(var / n)), (m, mean)
-    assert np.all(np.abs(v - var) < 5 * var * math.sqrt(2 / (n - 1))), (v, var)
-
-
-def _exact(t, kappa, sigma):
-    """Eq. (124) written out: the decay of x_0 and the variance at time t."""
-    return math.exp(-kappa * t), sigma ** 2 * (1 - math.exp(-2 * kappa * t)) / (2 * kappa)
+    assert np.all(np.abs(v - var) < 5 * var * se_log_s2), (v, var)
+    assert np.all(np.abs(corr) < 5 * se_corr), corr
 
 
 @pytest.mark.parametrize("kappa,sigma,t", [(1.0, math.sqrt(2.0), 0.3), (0.1, 0.2, 5.0),
@@ -38,7 +35,7 @@ def _exact(t, kappa, sigma):
 def test_ou_sample_has_the_moments_of_eq_124(kappa, sigma, t):
     x0 = np.tile([[1.5, -2.0]], (100_000, 1))
     x = ou_sample(x0, t, R(0), kappa=kappa, sigma=sigma)
-    decay, var = _exact(t, kappa, sigma)
+    decay, var = ou_law(t, kappa, sigma)
     _assert_gaussian_moments(x, decay * x0[0], var)
     assert ou_mean_std(t, kappa=kappa, sigma=sigma) == pytest.approx((decay, math.sqrt(var)),
                                                                       rel=1e-12)
@@ -77,7 +74,7 @@ def test_ou_paths_have_the_law_of_the_euler_chain_on_a_nonuniform_grid(kappa, si
     law = _euler_law(times, x0[0], kappa, sigma)
     for k in (1, 50, 120, len(times) - 1):
         _assert_gaussian_moments(paths[k], *law[k])
-        decay, var = _exact(times[k], kappa, sigma)
+        decay, var = ou_law(times[k], kappa, sigma)
         np.testing.assert_allclose(law[k][0], decay * x0[0], rtol=0.06)
         assert law[k][1] == pytest.approx(var, rel=0.06)
 
@@ -111,7 +108,7 @@ MIX = GaussianMixture(MEANS, STDS, WEIGHTS)
 def test_ou_marginal_is_the_closed_form_mixture_of_eq_130(kappa, sigma):
     for t in (0.0, 0.2, 1.0):
         marg = MIX.ou_marginal(t, kappa=kappa, sigma=sigma)
-        decay, var = _exact(t, kappa, sigma)
+        decay, var = ou_law(t, kappa, sigma)
         np.testing.assert_allclose(backend.to_numpy(marg.means), decay * MEANS, rtol=1e-12)
         stds = np.sqrt(decay ** 2 * STDS ** 2 + var)
         np.testing.assert_allclose(backend.to_numpy(marg.stds), stds, rtol=1e-12)

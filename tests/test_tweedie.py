@@ -1,14 +1,15 @@
 """Tweedie's formula (Th. 10) against Bayes' rule; the score from a denoiser (Eq. 140) against
 Eq. (130); a short training against the trivial, linear and Bayes-optimal denoisers; the learned
-denoiser against the Bayes MSE and generation against the two-sample floor (slow)."""
+denoiser against the Bayes MSE and generation against the two-sample floor (slow). The exact
+noisy score and the posterior mean E[x | y] are minigen.check.tweedie's (Bayes' rule written
+without Tweedie's formula, independent of minigen.distributions)."""
 import math
 
-import autograd
-import autograd.numpy as anp
 import numpy as np
 import pytest
 
 from minigen import backend
+from minigen.check.tweedie import noisy_score, posterior_mean
 from minigen.distributions import GaussianMixture, polygon_blobs
 from minigen.diffusion.reverse import reverse_sde, time_grid
 from minigen.diffusion import tweedie
@@ -22,14 +23,15 @@ WEIGHTS = np.array([0.5, 0.2, 0.3])
 MIX = GaussianMixture(MEANS, STDS, WEIGHTS)
 
 
-def _noisy_log_prob(y, sigma):
-    """log p_sigma(y), p_sigma = p * N(0, sigma^2): the textbook mixture formula, for autograd
-    (Eq. 143)."""
-    v = STDS ** 2 + sigma ** 2                                                    # (K,)
-    sq = anp.sum((y[:, None, :] - MEANS[None]) ** 2, axis=2)                      # (n, K)
-    terms = anp.log(WEIGHTS) - sq / (2 * v) - anp.log(2 * np.pi * v)             # d = 2
-    m = anp.max(terms, axis=1, keepdims=True)
-    return anp.sum(m[:, 0] + anp.log(anp.sum(anp.exp(terms - m), axis=1)))
+def _bayes(mixture):
+    """The exact denoiser E[x | x + sigma z = y] of a GaussianMixture, by check.tweedie's
+    posterior_mean (Bayes' rule, not the mixture's own posterior_mean): backend arrays in and
+    out, as a denoiser."""
+    law = tuple(backend.to_numpy(a) for a in (mixture.means, mixture.stds, mixture.weights))
+    return lambda y, sigma: backend.asarray(posterior_mean(backend.to_numpy(y), sigma, law))
+
+
+BAYES = _bayes(MIX)
 
 
 @pytest.mark.parametrize("sigma", [0.05, 0.3, 1.0, 4.0])
@@ -37,20 +39,25 @@ def test_tweedie_with_the_exact_noisy_score_is_the_posterior_mean(sigma):
     noise = np.random.default_rng(1).standard_normal((500, 2))
     y = backend.to_numpy(MIX.sample(500, backend.rng(0))) + sigma * noise
 
-    def score(z):                                                                 # by autograd
-        return backend.asarray(autograd.grad(_noisy_log_prob)(backend.to_numpy(z), sigma))
+    def score(z):                                            # the closed form of Eq. (143)
+        return backend.asarray(noisy_score(backend.to_numpy(z), sigma, (MEANS, STDS, WEIGHTS)))
 
-    np.testing.assert_allclose(backend.to_numpy(tweedie_denoise(score, y, sigma)),
-                               backend.to_numpy(MIX.posterior_mean(y, sigma)), rtol=0, atol=1e-8)
+    bayes = backend.to_numpy(BAYES(y, sigma))
+    np.testing.assert_allclose(backend.to_numpy(tweedie_denoise(score, y, sigma)), bayes, rtol=0,
+                               atol=1e-8)
+    # the mixture's own posterior_mean (the demos' and benchmarks' oracle) is the same Bayes' rule
+    np.testing.assert_allclose(backend.to_numpy(MIX.posterior_mean(y, sigma)), bayes, rtol=0,
+                               atol=1e-8)
 
 
 def test_posterior_mean_is_a_conditional_expectation():
-    # Monte-Carlo check of Bayes' rule: E[(x - D*(y)) g(y)] = 0 for test functions g of y
-    # (orthogonality of the conditional expectation); SE from the sample std of the products.
+    # Monte-Carlo check of Bayes' rule, for the oracle of this file: E[(x - D*(y)) g(y)] = 0 for
+    # test functions g of y (orthogonality of the conditional expectation); SE from the sample
+    # std of the products.
     n, sigma = 200_000, 0.5
     x = backend.to_numpy(MIX.sample(n, backend.rng(2)))
     y = x + sigma * np.random.default_rng(3).standard_normal(x.shape)
-    resid = x - backend.to_numpy(MIX.posterior_mean(y, sigma))
+    resid = x - backend.to_numpy(BAYES(y, sigma))
     for g in (np.ones(n), y[:, 0], y[:, 1] ** 2, np.tanh(y[:, 0] * y[:, 1])):
         prod = resid * g[:, None]
         assert np.all(np.abs(prod.mean(axis=0)) < 5 * prod.std(axis=0) / math.sqrt(n))
@@ -60,7 +67,7 @@ def test_posterior_mean_is_a_conditional_expectation():
 def test_score_from_the_exact_denoiser_is_the_score_of_the_ou_marginal(t):
     # Eq. (140) rescaling + Tweedie vs the closed-form marginal of Eq. (130)
     x = MIX.ou_marginal(t).sample(300, backend.rng(4))
-    score = score_from_denoiser(lambda y, s: MIX.posterior_mean(y, s))
+    score = score_from_denoiser(BAYES)
     np.testing.assert_allclose(backend.to_numpy(score(x, t)),
                                backend.to_numpy(MIX.ou_marginal(t).score(x)), rtol=1e-7, atol=1e-8)
 
@@ -69,6 +76,7 @@ def test_score_from_the_exact_denoiser_is_the_score_of_the_ou_marginal(t):
 # data mean or the scale fails the bars below
 SHIFT, SCALE = np.array([4.0, -2.0]), 3.0
 SHIFTED = GaussianMixture(SCALE * MEANS + SHIFT, SCALE * STDS, WEIGHTS)
+SHIFTED_BAYES = _bayes(SHIFTED)
 R = backend.rng
 
 
@@ -84,7 +92,7 @@ def test_short_training_beats_the_trivial_and_linear_denoisers(short_denoiser, s
     x = backend.to_numpy(SHIFTED.sample(n, R(9)))
     y = x + sigma * np.random.default_rng(7).standard_normal(x.shape)
     err = lambda x_hat: np.sum((backend.to_numpy(x_hat) - x) ** 2, axis=1)      # noqa: E731
-    learned, bayes = err(short_denoiser(y, sigma)), err(SHIFTED.posterior_mean(y, sigma))
+    learned, bayes = err(short_denoiser(y, sigma)), err(SHIFTED_BAYES(y, sigma))
     # the trivial denoisers: the identity, zero, the data mean
     trivial = min(err(e).mean() for e in (y, 0 * y, 0 * y + x.mean(axis=0)))
     # the best linear denoiser (Wiener): m + C (C + sigma^2 Id)^{-1} (y - m), from the moments
@@ -153,7 +161,7 @@ def test_the_training_loss_is_the_bayes_loss_of_its_noise_band():
         s = math.exp(math.log(0.2) + (j + 0.5) / 20 * math.log(0.5 / 0.2))       # standardized
         x = backend.to_numpy(SHIFTED.sample(n, R(10 + j)))
         y = x + s * scale * np.random.default_rng(j).standard_normal(x.shape)
-        post = backend.to_numpy(SHIFTED.posterior_mean(y, s * scale))
+        post = backend.to_numpy(SHIFTED_BAYES(y, s * scale))
         bayes.append(np.sum((post - x) ** 2, axis=1) / scale ** 2 * (s ** 2 + 1) / s ** 2)
     bayes = np.concatenate(bayes)
     # measured: 1.45 (SE 0.015); Bayes 1.39 (SE 0.008)
@@ -267,7 +275,7 @@ def test_learned_denoiser_reaches_the_bayes_mse(blobs_denoiser):
     x = target.sample(n, backend.rng(22))
     for sigma in (0.1, 0.3, 1.0):
         y = x + sigma * backend.rng(23).standard_normal(x.shape)
-        err_bayes = backend.to_numpy(((target.posterior_mean(y, sigma) - x) ** 2).sum(axis=1))
+        err_bayes = backend.to_numpy(((_bayes(target)(y, sigma) - x) ** 2).sum(axis=1))
         err_learned = backend.to_numpy(((D(y, sigma) - x) ** 2).sum(axis=1))
         # paired: MSE_learned - 1.05 MSE_bayes < 0 up to 5 SE of the paired difference
         diff = err_learned - 1.05 * err_bayes

@@ -24,9 +24,9 @@ N = 10_000                       # independent chains per property
 ALPHA_MID = 0.5                  # neither 0 nor 1: alpha sqrt(2) and sqrt(2 alpha) differ
 
 
-def variance(t):
-    """v_t of p_t = N(e^{-t} M, v_t Id) (Eq. 130)."""
-    return math.exp(-2 * t) * S2 - math.expm1(-2 * t)
+def variance(t, s2=S2):
+    """v_t of p_t = N(e^{-t} M, v_t Id) (Eq. 130) for the data N(M, s2 Id)."""
+    return math.exp(-2 * t) * s2 - math.expm1(-2 * t)
 
 
 def mean(t):
@@ -39,19 +39,22 @@ def exact_score(x, t):
     return backend.asarray(-(backend.to_numpy(x) - mean(t)) / variance(t))
 
 
-def scheme_law(times, alpha, y_coef=1.0, score_coef=None, noise=None, score_time=None):
+def scheme_law(times, alpha, y_coef=1.0, score_coef=None, noise=None, score_time=None, *,
+               s2=S2):
     """(mean (d,), variance) after the Euler-Maruyama steps on ``times`` started from p_T:
     y <- y + h (y_coef y + score_coef score(y, tau(t))) + sqrt(noise(h)) xi, h = t - t_next.
-    The correct scheme: y_coef = 1, score_coef = 1 + alpha, noise(h) = 2 alpha h (Eq. 135)."""
+    The correct scheme: y_coef = 1, score_coef = 1 + alpha, noise(h) = 2 alpha h (Eq. 135).
+    s2: the data's variance, N(M, s2 Id) (the variance recursion does not depend on M)."""
     score_coef = 1 + alpha if score_coef is None else score_coef
     noise = noise or (lambda h: 2 * alpha * h)
     tau = score_time or (lambda t: t)
-    mu, var = mean(times[0]), variance(times[0])
+    mu, var = mean(times[0]), variance(times[0], s2)
     for t, t_next in zip(times[:-1], times[1:]):
         h, s = t - t_next, tau(t)
+        v_s = variance(s, s2)
         # score -(y - mean(s)) / v_s is affine in y: the mean and variance recursions are exact
-        mu = mu + h * (y_coef * mu - score_coef * (mu - mean(s)) / variance(s))
-        var = (1 + h * (y_coef - score_coef / variance(s))) ** 2 * var + noise(h)
+        mu = mu + h * (y_coef * mu - score_coef * (mu - mean(s)) / v_s)
+        var = (1 + h * (y_coef - score_coef / v_s)) ** 2 * var + noise(h)
     return mu, var
 
 
