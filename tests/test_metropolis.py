@@ -11,6 +11,7 @@ import pytest
 from minigen import backend
 from minigen.backend import xp
 from minigen.distributions import polygon_blobs
+from minigen.check import metropolis as check_mh
 from minigen.mcmc import GaussianRandomWalk, metropolis_hastings, transition_matrix
 
 PI3 = np.array([0.2, 0.3, 0.5])                          # 3-state target
@@ -51,16 +52,9 @@ def cyclic_q(q_up):
 
 
 def exact_kernel(Q, pi=PI3, hastings=True):
-    """P[x, y] written from Eq. (40) and Algorithm 1, line 4, state by state (no shared code)."""
-    S = len(pi)
-    P = np.zeros((S, S))
-    for x in range(S):
-        for y in range(S):
-            if y != x and Q[x, y] > 0:
-                r = pi[y] / pi[x] * (Q[y, x] / Q[x, y] if hastings else 1.0)
-                P[x, y] = Q[x, y] * min(1.0, r)
-        P[x, x] = 1.0 - P[x].sum()
-    return P
+    """P[x, y] written from Eq. (40) and Algorithm 1, line 4, state by state: the oracle of
+    exercise mode (minigen.check.metropolis, which shares no code with minigen.mcmc)."""
+    return check_mh.kernel(Q, pi, hastings=hastings)
 
 
 def empirical_kernel(q_up, honest, m=20000, seed=0):

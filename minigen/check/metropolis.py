@@ -68,7 +68,7 @@ def kernel(Q, pi=PI3, hastings=True, invert=False, swap=False):
     P = np.zeros((S, S))
     for x in range(S):
         for y in range(S):
-            if y != x:
+            if y != x and Q[x, y] > 0:                   # a move Q never proposes: P = 0
                 ratio = pi[y] / pi[x]
                 if invert:
                     ratio = 1.0 / ratio
