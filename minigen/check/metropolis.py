@@ -160,6 +160,17 @@ def random_walk_acceptance(student, ctx):
                                  "every proposal accepted": np.ones(3)})
 
 
+def whole_moves(student, ctx):
+    """Algorithm 1 accepts or refuses the whole proposal y: in d = 2 no chain moves one coordinate
+    and keeps the other (exact: any partial move is a mistake)."""
+    x = _run(student, ctx, _std_normal, np.zeros((N_RW, 2)), 1, STEP, None)[0]
+    moved = x != 0.0
+    partial = float(np.any(moved.any(axis=1) & ~moved.all(axis=1)))
+    return Measurement([partial], [0.0], tol=0.5, labels=["one step from x = 0 in d = 2"],
+                       mistakes={"each coordinate accepted separately (one uniform per "
+                                 "coordinate): accept or refuse the whole y": [1.0]})
+
+
 def invariance(student, ctx):
     """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after STEPS_INV steps."""
     L = np.linalg.cholesky(COV)
@@ -181,7 +192,7 @@ def invariance(student, ctx):
 def pilot(student, ctx):
     x0 = np.zeros((2000, 2))
     seconds = ctx.timed(lambda: _run(student, ctx, _std_normal, x0, 5, 0.5, None))
-    total = 6 * N_PER_STATE + 3 * N_RW + N_INV * STEPS_INV       # chain-steps of the check
+    total = 6 * N_PER_STATE + 4 * N_RW + N_INV * STEPS_INV       # chain-steps of the check
     return seconds, total / (2000 * 5)
 
 
@@ -202,8 +213,11 @@ EXERCISES = [Exercise(
                  "accepted as often as Eq. (42) says", random_walk_acceptance,
                  "notes Eq. (42): y = x + step_size * z with z ~ N(0, I); accept with "
                  "probability min(1, pi(y) / pi(x))", ("contract",)),
+        Property("whole_moves", "a proposal is accepted or refused as a whole (Algorithm 1, "
+                 "l. 5)", whole_moves, "notes Algorithm 1, line 5: one uniform u per chain, "
+                 "x_i = y if u <= rho(x, y), else x_i = x_(i-1)", ("contract",)),
         Property("invariance", "chains started from N(0, C) keep its covariance (Eq. 41)",
                  invariance, "notes Eq. (41): detailed balance makes pi invariant; keep the "
                  "cached log pi(x) of each chain in step with its state",
-                 ("symmetric_kernel", "random_walk_acceptance")),
+                 ("symmetric_kernel", "random_walk_acceptance", "whole_moves")),
     ])]

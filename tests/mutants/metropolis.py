@@ -32,7 +32,9 @@ def mh(log_prob, x0, n_steps, step_size, rng, proposal=None, mistake=None, order
         if order != "uniform_first":
             log_u = np.log(rng.random(n))
         accept = log_u < log_r
-        x = np.where(accept[:, None], y, x)
+        if mistake == "per_coordinate":                 # one uniform per coordinate
+            x = np.where(np.log(rng.random((n, d))) < log_r[:, None], y, x)
+        x = np.where(accept[:, None], y, x) if mistake != "per_coordinate" else x
         if mistake != "stale_cache":
             lp = np.where(accept, lp_y, lp)
         out[k] = x
@@ -82,4 +84,5 @@ MUTANTS = {   # mistake -> (the properties that must fail, the named mistake of 
     "variance": ({"random_walk_acceptance"}, "step_size used as a variance"),
     "stale_cache": ({"invariance"}, ""),
     "global_rng": ({"contract"}, ""),
+    "per_coordinate": ({"whole_moves"}, "each coordinate accepted separately"),
 }
