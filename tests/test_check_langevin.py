@@ -19,7 +19,9 @@ from mutants import replica_exchange as rm
 # check.langevin is the checker of the exercise "langevin" (the package binds each exercise's
 # name), so the check modules are taken from check.MODULES
 langevin_check, replica_check = check.MODULES["langevin"], check.MODULES["replica_exchange"]
-EXERCISES = {ex.name: ex for ex in langevin_check.EXERCISES + replica_check.EXERCISES}
+mala_check = check.MODULES["mala"]
+EXERCISES = {ex.name: ex for ex in langevin_check.EXERCISES + mala_check.EXERCISES
+             + replica_check.EXERCISES}
 
 
 def reference_langevin(score, x0, n_steps, step_size, rng, beta=1.0):
@@ -120,7 +122,7 @@ def test_the_ula_bias_and_the_mala_kernel_are_resolved():
     v = langevin_check.ula_variance(langevin_check.H_ST, langevin_check.S2_ST)
     se = v * np.sqrt(2 / langevin_check.N_ST)
     assert np.max((v - langevin_check.S2_ST) / se) > MISTAKE_SE
-    law = langevin_check.mala_step_law(0.7, langevin_check.H_MALA)
+    law = mala_check.mala_step_law(0.7, mala_check.H_MALA)
     assert 0.5 < law[0] < 1 and law[2] > law[1] ** 2
     # the closed form solves v = (1 - h/s2)^2 v + sigma^2 h, and the recursion converges to it
     h, s2, sigma = 0.7, 1.5, 1.3
@@ -129,7 +131,7 @@ def test_the_ula_bias_and_the_mala_kernel_are_resolved():
     path = langevin_check.ula_variance_path(np.full(200, sigma ** 2 * h), h, s2, 0.0)
     assert abs(path[-1] - v) < 1e-9
     # with a flat-enough target MALA accepts nearly always: E dx^2 -> 2 h
-    flat = langevin_check.mala_step_law(0.0, 1e-4)
+    flat = mala_check.mala_step_law(0.0, 1e-4)
     assert abs(flat[0] - 1) < 1e-3 and abs(flat[2] / 2e-4 - 1) < 1e-2
 
 
