@@ -102,12 +102,15 @@ class Exercise:
     properties: Sequence[Property]
     pilot: Optional[Callable] = None      # pilot(student, ctx) -> (seconds, scale of the check)
     aliases: Sequence[str] = ()
+    # what the pilot's refusal asks to vectorize over
+    vectorize_over: str = ("chains (one array operation for all chains at each step, no Python "
+                           "loop over them)")
 
     def run(self, fn, seed=0):
         ctx = Context(seed, self.contract.function)
         problem = self.contract.signature_problem(fn)
         if problem is None and self.pilot is not None:
-            problem = ctx.guard(lambda: _pilot(self.pilot, fn, ctx))
+            problem = ctx.guard(lambda: _pilot(self.pilot, fn, ctx, self.vectorize_over))
         if problem is not None:
             first, *rest = self.properties
             return Report(self.name, [Result(first.name, "error", first.what, message=problem,
@@ -125,12 +128,11 @@ class Exercise:
         return Report(self.name, results.values(), seed)
 
 
-def _pilot(pilot, fn, ctx):
+def _pilot(pilot, fn, ctx, vectorize_over):
     seconds, scale = pilot(fn, ctx)
     if seconds * scale > TIME_BUDGET:
         return (f"too slow: the pilot call took {seconds:.2f} s, so the check would take about "
-                f"{seconds * scale:.0f} s; vectorize over chains (one array operation for all "
-                "chains at each step, no Python loop over them)")
+                f"{seconds * scale:.0f} s; vectorize over {vectorize_over}")
     return None
 
 
