@@ -299,6 +299,95 @@ def test_a_generator_with_nan_output_is_never_returned(monkeypatch):
                       hidden=(4,), batch_size=16)
 
 
+# --- packing (PacGAN, Lin et al. 2018): D on m samples concatenated ---------------------------
+
+def _np_packed_D(model):
+    """D of a GAN trained with pack m, in NumPy: packs (n, m d) in data units -> (n,)."""
+    mean, s, m = host(model.mean), model.scale, model.pack
+    d = mean.shape[0]
+
+    def D(x):
+        y = ((x.reshape(len(x), m, d) - mean) / s).reshape(len(x), m * d)
+        return _sigmoid(_np_mlp(model.disc_params, y, model.activation)[:, 0])
+    return D
+
+
+def _same_run(a, b):
+    for pa, pb in ((a.gen_params, b.gen_params), (a.adversary_params, b.adversary_params)):
+        np.testing.assert_array_equal(_flat(pa), _flat(pb))
+    assert a.history.keys() == b.history.keys()
+    for k in a.history:
+        if k != "snapshots":
+            assert a.history[k] == b.history[k], k
+    for (sa, xa), (sb, xb) in zip(a.history["snapshots"], b.history["snapshots"]):
+        assert sa == sb
+        np.testing.assert_array_equal(host(xa), host(xb))
+
+
+def test_pack_1_is_the_run_without_packing_bit_for_bit():
+    # would catch a pack=1 path that draws differently or reshapes through another dtype
+    data = 1.0 + 3.0 * backend.rng(9).standard_normal((300, 2))
+    kw = dict(n_steps=8, hidden=(8,), batch_size=32, n_snapshots=2)
+    a = gan.train_gan(data, backend.rng(3), **kw)
+    b = gan.train_gan(data, backend.rng(3), pack=1, **kw)
+    _same_run(a, b)
+    assert a.pack == b.pack == 1
+
+
+@pytest.mark.parametrize("pack", [2, 4])
+def test_packed_discriminator_sees_m_distinct_data_points_per_pack(pack, monkeypatch):
+    # the discriminator's inputs, caught on their way: (batch / m, m d), every block of d columns a
+    # point of the scaled data, the m blocks of a pack different points. Catches packs built from
+    # one point repeated, packs of the wrong width, or a batch of m * batch_size points.
+    data = 1.0 + 3.0 * backend.rng(9).standard_normal((300, 2))
+    seen, loss = [], gan.discriminator_loss
+
+    def spy(dp, xr, xf, **kw):
+        seen.append((host(xr), host(xf)))
+        return loss(dp, xr, xf, **kw)
+
+    monkeypatch.setattr(gan, "discriminator_loss", spy)
+    model = gan.train_gan(data, backend.rng(3), n_steps=2, hidden=(8,), batch_size=32, pack=pack)
+    assert model.pack == pack
+    assert [tuple(p["W"].shape) for p in model.disc_params] == [(2 * pack, 8), (8, 1)]
+    scaled = (host(data) - host(model.mean)) / model.scale
+    for xr, xf in seen:
+        assert xr.shape == xf.shape == (32 // pack, 2 * pack)
+        points = xr.reshape(-1, pack, 2)
+        dist = np.abs(points[:, :, None, :] - scaled[None, None]).sum(-1).min(-1)
+        assert dist.max() < 1e-12                                   # each block is a data point
+        assert np.all(np.abs(points[:, 0] - points[:, 1]).sum(-1) > 0)
+
+
+def test_frozen_players_history_matches_monte_carlo_on_packs():
+    # the frozen-player oracle of test_frozen_players_history_matches_monte_carlo, on packs of 2:
+    # V on a batch is the mean over 32 packs of log D(2 data points) + log(1 - D(2 of G's))
+    data = 1.0 + 3.0 * backend.rng(9).standard_normal((4000, 2))
+    n_steps, batch_size, pack = 200, 64, 2
+    model = gan.train_gan(data, backend.rng(3), lr=1e-12, n_steps=n_steps, batch_size=batch_size,
+                          hidden=(8,), pack=pack)
+    G, _ = _np_players(model)
+    D = _np_packed_D(model)
+    gen = np.random.default_rng(1)
+    d = host(data)
+    real = d[gen.integers(0, len(d), (200_000, pack))].reshape(-1, pack * 2)  # independent pairs
+    log_d = np.log(D(real))
+    d_fake = D(G(gen.standard_normal((200_000 * pack, 2))).reshape(-1, pack * 2))
+    log_1md = np.log1p(-d_fake)
+    value = np.asarray(model.history["value"])
+    n_packs = batch_size // pack
+    sd = math.sqrt((log_d.var() + log_1md.var()) / n_packs)     # the spread of one batch's V
+    assert abs(value.mean() - (log_d.mean() + log_1md.mean())) < 5 * sd / math.sqrt(n_steps)
+    # 32 packs per batch, not 64: a batch of the wrong size is off by sqrt(2) (SE of the SD ~6%)
+    assert value.std() == pytest.approx(sd, rel=0.3)
+    g_loss = np.asarray(model.history["g_loss"])                # -log D(G(z)) on 32 packs
+    se = np.log(d_fake).std() / math.sqrt(n_packs * n_steps)
+    assert abs(g_loss.mean() + np.log(d_fake).mean()) < 5 * se
+    # the model's D in data units is the packed MLP above
+    np.testing.assert_allclose(host(model.discriminator(real[:50])), D(real[:50]), rtol=1e-12)
+
+
+
 R = backend.rng
 DATA = np.random.default_rng(0).standard_normal((300, 2))
 NAN_DATA = DATA.copy()
@@ -306,6 +395,7 @@ NAN_DATA[3, 1] = np.nan
 X1 = np.random.default_rng(1).standard_normal((600, 1))
 TINY = dict(n_steps=2, hidden=(4,), batch_size=32)
 MODEL = gan.train_gan(DATA, R(0), **TINY)
+PACKED = gan.train_gan(DATA, R(0), pack=2, **TINY)
 D_FIT = gan.fit_discriminator(X1, X1 + 1.0, R(0), n_steps=2, hidden=(4,), batch_size=16)
 
 
@@ -350,6 +440,12 @@ BAD_CALLS = [
     ("n_snapshots=-1", _tg(n_snapshots=-1), ValueError, "n_snapshots=-1"),
     ("n_snapshots=2.5", _tg(n_snapshots=2.5), ValueError, "n_snapshots=2.5"),
     ("progress", _tg(progress="yes"), ValueError, "progress='yes'"),
+    ("pack=0", _tg(pack=0), ValueError, "pack=0"),
+    ("pack=2.5", _tg(pack=2.5), ValueError, "pack=2.5"),
+    ("pack=True", _tg(pack=True), ValueError, "pack=True"),
+    ("pack !| batch", _tg(pack=3), ValueError, "batch_size=32 must be a multiple of pack=3"),
+    ("packed D unpacked x", lambda: PACKED.discriminator(DATA), ValueError,
+     "x must have 4 columns"),
     ("rng=0", _tg(rng=0), TypeError, r"rng=minigen.backend.rng\(0\)"),
     ("data NaN", _tg(data=NAN_DATA), ValueError, "data contains NaN"),
     ("data 1-D", _tg(data=DATA[:, 0]), ValueError, "data must have shape"),

@@ -94,3 +94,23 @@ def test_the_file_holds_no_pickle_and_both_kinds_are_registered(tmp_path):
     with np.load(path, allow_pickle=False) as archive:      # would raise on an object array
         assert all(archive[k].dtype != object for k in archive.files)
     assert isinstance(io.load(path), GAN) and not isinstance(io.load(path), WGAN)
+
+
+@pytest.mark.parametrize("kind", ["gan", "wgan-gp"])
+def test_round_trip_keeps_the_pack(backend_name, kind, tmp_path):
+    # a model trained with pack=2 loads with pack=2: its adversary takes packs (n, 2 d) and gives
+    # the same values; a file that forgot the pack would load a D that refuses them
+    kw = dict(n_steps=6, hidden=(8,), batch_size=32, pack=2)
+    if kind == "gan":
+        model = gan.train_gan(_data(), backend.rng(1), **kw)
+    else:
+        model = wgan.train_wgan(_data(), backend.rng(1), **kw)
+    loaded = io.load(model.save(tmp_path / f"{kind}.npz"))
+    assert loaded.pack == model.pack == 2
+    packs = backend.asarray(backend.to_numpy(_data())[:40].reshape(20, 4))
+    a = model.discriminator(packs) if kind == "gan" else model.critic(packs)
+    b = loaded.discriminator(packs) if kind == "gan" else loaded.critic(packs)
+    np.testing.assert_array_equal(host(a), host(b))
+    np.testing.assert_array_equal(host(model.sample(30, backend.rng(7))),
+                                  host(loaded.sample(30, backend.rng(7))))
+    _assert_same_history(loaded.history, model.history)

@@ -227,6 +227,65 @@ def test_a_generator_with_nan_output_is_never_returned(monkeypatch):
         wgan.train_wgan(DATA, backend.rng(1), n_steps=2, hidden=(4,), batch_size=16)
 
 
+# --- packing (PacGAN, Lin et al. 2018): the critic on m samples concatenated ------------------
+
+@pytest.mark.parametrize("lipschitz", ["gp", "clip"])
+def test_pack_1_is_the_run_without_packing_bit_for_bit(lipschitz):
+    # would catch a pack=1 path that slices u, draws differently or reshapes through another dtype
+    kw = dict(lipschitz=lipschitz, n_steps=6, n_critic=2, hidden=(8,), batch_size=32,
+              n_snapshots=2)
+    a = wgan.train_wgan(DATA, backend.rng(3), **kw)
+    b = wgan.train_wgan(DATA, backend.rng(3), pack=1, **kw)
+    for pa, pb in ((a.gen_params, b.gen_params), (a.critic_params, b.critic_params)):
+        np.testing.assert_array_equal(_flat(pa), _flat(pb))
+    assert {k: v for k, v in a.history.items() if k != "snapshots"} == \
+        {k: v for k, v in b.history.items() if k != "snapshots"}
+    np.testing.assert_array_equal(host(a.history["snapshots"][-1][1]),
+                                  host(b.history["snapshots"][-1][1]))
+
+
+@pytest.mark.parametrize("pack", [2, 4])
+def test_packed_critic_and_its_penalty_see_packs_of_distinct_data_points(pack, monkeypatch):
+    # critic_loss's inputs, caught: real and fake packs (batch / m, m d), one u per pack (the
+    # penalty interpolates whole packs, u p_real + (1 - u) p_fake), every block of d columns a
+    # scaled data point, the blocks of a pack different points. Catches a penalty on unpacked
+    # points, u of the batch's length, or packs of one point repeated.
+    seen, loss = [], wgan.critic_loss
+
+    def spy(fp, xr, xf, u, **kw):
+        seen.append((host(xr), host(xf), host(u)))
+        return loss(fp, xr, xf, u, **kw)
+
+    monkeypatch.setattr(wgan, "critic_loss", spy)
+    model = wgan.train_wgan(DATA, backend.rng(3), n_steps=2, n_critic=2, hidden=(8,),
+                            batch_size=32, pack=pack)
+    assert model.pack == pack and len(seen) == 4
+    assert [tuple(p["W"].shape) for p in model.critic_params] == [(2 * pack, 8), (8, 1)]
+    scaled = (DATA - host(model.mean)) / model.scale
+    for xr, xf, u in seen:
+        assert xr.shape == xf.shape == (32 // pack, 2 * pack) and u.shape == (32 // pack, 1)
+        points = xr.reshape(-1, pack, 2)
+        dist = np.abs(points[:, :, None, :] - scaled[None, None]).sum(-1).min(-1)
+        assert dist.max() < 1e-12
+        assert np.all(np.abs(points[:, 0] - points[:, 1]).sum(-1) > 0)
+        assert np.all((u >= 0) & (u <= 1))
+
+
+def test_packed_critic_in_data_units_is_the_packed_mlp():
+    # f(packs) = s f_scaled((packs - mean) / s), block by block, recomputed in NumPy
+    model = wgan.train_wgan(DATA, backend.rng(4), n_steps=5, n_critic=1, hidden=(16,),
+                            batch_size=64, activation="tanh", pack=2)
+    packs = DATA[:80].reshape(40, 4)
+    y = ((packs.reshape(40, 2, 2) - host(model.mean)) / model.scale).reshape(40, 4)
+    h = np.tanh(y @ host(model.critic_params[0]["W"]) + host(model.critic_params[0]["b"]))
+    f = (h @ host(model.critic_params[1]["W"]) + host(model.critic_params[1]["b"]))[:, 0]
+    np.testing.assert_allclose(host(model.critic(packs)), model.scale * f, rtol=1e-12)
+    assert float(np.abs(f).max()) > 0                                  # f has left 0
+    with pytest.raises(ValueError, match="x must have 4 columns"):
+        model.critic(DATA[:5])
+
+
+
 R = backend.rng
 NAN_DATA = DATA.copy()
 NAN_DATA[3, 1] = np.nan
@@ -247,6 +306,9 @@ def _fc(**kw):
 
 
 BAD_CALLS = [
+    ("pack=0", _tw(pack=0), ValueError, "pack=0"),
+    ("pack=2.5", _tw(pack=2.5), ValueError, "pack=2.5"),
+    ("pack !| batch", _tw(pack=5), ValueError, "batch_size=32 must be a multiple of pack=5"),
     ("n_steps=2.5", _tw(n_steps=2.5), ValueError, "n_steps=2.5"),
     ("n_critic=0", _tw(n_critic=0), ValueError, "n_critic=0"),
     ("n_critic=1.5", _tw(n_critic=1.5), ValueError, "n_critic=1.5"),

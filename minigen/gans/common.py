@@ -72,6 +72,26 @@ def check_net_input(params, x, name="x"):
     return x
 
 
+def check_pack(pack, batch_size):
+    """pack m as an int >= 1 dividing batch_size: a batch of batch_size points makes
+    batch_size / m packs of m points each (the adversary sees as many packs per step)."""
+    pack = check_int(pack, "pack")
+    if batch_size % pack:
+        raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}: a batch of "
+                         "batch_size points is cut into batch_size / pack packs")
+    return pack
+
+
+def pack_points(x, pack):
+    """PacGAN's packs: x (B, d) -> (B / m, m d), row j the concatenation x_{jm}, ..., x_{jm+m-1}.
+
+    The rows of a batch are independent draws, so each pack is m independent samples; m = 1
+    returns x itself."""
+    if pack == 1:
+        return x
+    return xp.reshape(x, (x.shape[0] // pack, pack * x.shape[1]))
+
+
 def scale_data(data, batch_size, name="data"):
     """Centre data (n, d) and divide by ONE scale s = sqrt(mean coordinate variance).
 
@@ -97,8 +117,9 @@ class AdversarialModel:
     """
 
     def __init__(self, gen_params, adversary_params, latent_dim, mean, scale, activation,
-                 history):
+                 history, pack=1):
         self.gen_params, self.adversary_params = gen_params, adversary_params
+        self.pack = pack                # m: the adversary takes packs of m points, (n, m d)
         self.latent_dim, self.mean, self.scale = latent_dim, mean, scale
         self.activation = activation
         self.history = history          # dict of lists: step, losses, snapshots [(step, (N, d))]
@@ -114,14 +135,18 @@ class AdversarialModel:
         return self.generate(rng.standard_normal((n, self.latent_dim)))
 
     def _to_scaled(self, x):
-        return (backend.as_points(x, "x", self.mean.shape[0]) - self.mean) / self.scale
+        """Packs x (n, m d) in data units -> the same packs in scaled units, point by point."""
+        d, m = self.mean.shape[0], self.pack
+        x = backend.as_points(x, "x", m * d)
+        y = (xp.reshape(x, (x.shape[0], m, d)) - self.mean) / self.scale
+        return xp.reshape(y, (x.shape[0], m * d))
 
     def state(self):
         """For minigen.io: settings and loss curves (JSON); G, adversary and snapshot arrays."""
         snaps = self.history.get("snapshots", [])
         curves = {k: list(v) for k, v in self.history.items() if k != "snapshots"}
         config = {"latent_dim": self.latent_dim, "scale": float(self.scale),
-                  "activation": self.activation, "history": curves,
+                  "activation": self.activation, "pack": self.pack, "history": curves,
                   "snapshot_steps": [int(step) for step, _ in snaps]}
         params = {"generator": self.gen_params, "adversary": self.adversary_params,
                   "mean": self.mean, "snapshots": [shot for _, shot in snaps]}
@@ -132,7 +157,8 @@ class AdversarialModel:
         history = {k: list(v) for k, v in config["history"].items()}
         history["snapshots"] = list(zip(config["snapshot_steps"], params["snapshots"]))
         return cls(params["generator"], params["adversary"], config["latent_dim"],
-                   params["mean"], config["scale"], config["activation"], history)
+                   params["mean"], config["scale"], config["activation"], history,
+                   config.get("pack", 1))
 
 
 def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None):

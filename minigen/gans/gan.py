@@ -124,19 +124,33 @@ class GAN(common.AdversarialModel):
         return self.adversary_params
 
     def discriminator(self, x):
-        """D(x) in (0, 1), the probability that x is a real sample: x (n, d) -> (n,)."""
+        """D(x) in (0, 1), the probability that x is a real sample: x (n, d) -> (n,).
+
+        Trained with pack = m > 1, D takes packs: x (n, m d), row i the m points x_i1, ..., x_im
+        (each in data units) concatenated, and gives the probability that they are m real
+        samples."""
         return nn.sigmoid(nn.mlp(self.disc_params, self._to_scaled(x), self.activation)[:, 0])
 
 
 def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim=2,
               hidden=(64, 64), batch_size=256, lr=1e-3, betas=(0.5, 0.999),
-              activation="leaky_relu", n_snapshots=6, progress=None):
+              activation="leaky_relu", n_snapshots=6, pack=1, progress=None):
     """Algorithm 2 on data (n, d): k discriminator steps per generator step, n_steps G steps.
 
     loss: the generator's, "non_saturating" or "minimax" (generator_loss). The data are centred
     and scaled internally (common.scale_data); samples come back in data units. history: step,
     value (V of Eq. (47) on the last D batch), g_loss, snapshots [(step, samples (1000, d))].
     The defaults reach the 8 modes of the course's blobs (README, training table).
+
+    pack = m (PacGAN, Lin et al. 2018, arXiv:1712.04086): D sees m samples concatenated, a
+    point of R^{m d}; each batch of batch_size points (a multiple of m) is cut into batch_size / m
+    real packs and as many fake packs (common.pack_points). Then Eq. (47) is the game between
+    p_data^{(x)m} and p_G^{(x)m}, whose optimum is still p_G = p_data, but D sees the joint law of m
+    samples: a generator that has collapsed onto a few modes puts the m points of a pack in the
+    same few modes far more often than data do, a lack of diversity D can detect, and the packed
+    JS(p_data^m || p_G^m) penalizes a missing mode more strongly than JS (Lin et al. prove it for
+    the total variation); history["value"] is then V on packs.
+    pack = 1 is Algorithm 2 unchanged.
     """
     rng, loss = backend.check_rng(rng), check_choice(loss, "loss", LOSSES)
     config = common.loop_config(check_int(k, "k"), n_steps=n_steps, batch_size=batch_size,
@@ -144,16 +158,19 @@ def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim
                                 n_snapshots=n_snapshots)
     hidden = backend.check_widths(hidden, "hidden", min_len=0)
     progress = backend.check_progress(progress)
+    pack = common.check_pack(pack, config.batch_size)
     x, mean, s = common.scale_data(data, config.batch_size)
     d, act = x.shape[1], config.activation
     g_params = nn.init_mlp([config.latent_dim, *hidden, d], rng)
-    d_params = nn.init_mlp([d, *hidden, 1], rng)
+    d_params = nn.init_mlp([pack * d, *hidden, 1], rng)
 
     def d_loss(dp, xr, xf, u):
-        return discriminator_loss(dp, xr, xf, activation=act)
+        return discriminator_loss(dp, common.pack_points(xr, pack), common.pack_points(xf, pack),
+                                  activation=act)
 
     def g_loss(dp, x_fake):
-        return generator_loss(nn.mlp(dp, x_fake, act)[:, 0], loss=loss)    # logits of D(G(z))
+        a_fake = nn.mlp(dp, common.pack_points(x_fake, pack), act)[:, 0]    # logits of D(G(z))
+        return generator_loss(a_fake, loss=loss)
 
     game = common.Game("GAN", "discriminator", d_loss, g_loss)
     g_params, d_params, hist = common.adversarial_loop(x, rng, g_params, d_params, game, config,
@@ -161,5 +178,5 @@ def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim
     hist["value"] = [-v for v in hist.pop("d_loss")]           # V(D, G) on the batch, Eq. (47)
     del hist["monitor"]
     hist["snapshots"] = [(step, mean + s * y) for step, y in hist["snapshots"]]
-    return nn.check_model(GAN(g_params, d_params, config.latent_dim, mean, s, act, hist),
+    return nn.check_model(GAN(g_params, d_params, config.latent_dim, mean, s, act, hist, pack),
                           "train_gan")

@@ -113,20 +113,28 @@ class WGAN(common.AdversarialModel):
     def critic(self, x):
         """f(x) in data units, s f((x - mean) / s), with the trained f's Lipschitz constant.
 
-        x (n, d) -> (n,)."""
+        x (n, d) -> (n,); trained with pack = m > 1, f takes packs x (n, m d), row i the m points
+        x_i1, ..., x_im (each in data units) concatenated."""
         f = critic_value(self.critic_params, self._to_scaled(x), activation=self.activation)
         return self.scale * f
 
 
 def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, clip=0.01,
                latent_dim=2, hidden=(64, 64, 64), batch_size=256, lr=2e-3, betas=(0.5, 0.9),
-               activation="leaky_relu", n_snapshots=6, progress=None):
+               activation="leaky_relu", n_snapshots=6, pack=1, progress=None):
     """WGAN on data (n, d): n_critic critic steps (Eq. (63)) per generator step, n_steps G steps.
 
     lipschitz="gp": penalty weight lam; "clip": weights clipped to [-clip, clip]. Data are centred
     and scaled by one factor s internally; history["w1"] is the critic's W1 estimate in data
     units. lam = 0.1 is Gulrajani et al.'s value for 2D toy data (10 is for images). The defaults
     (WGAN-GP) cover the 8 modes of the course's blobs (README, training table).
+
+    pack = m (PacGAN, Lin et al. 2018, arXiv:1712.04086): f sees m samples concatenated, a point
+    of R^{m d}; a batch of batch_size points (a multiple of m) makes batch_size / m real and fake
+    packs, and the penalty is taken on interpolated packs u p_real + (1 - u) p_fake, one u per
+    pack. The critic then estimates W1(p_data^{(x)m}, p_G^{(x)m}) on R^{m d} (history["w1"]), zero
+    iff p_G = p_data; f sees the joint law of m samples, so a generator that collapses onto a few
+    modes makes packs of low diversity, which f can tell from data packs. pack = 1 is the WGAN.
     """
     rng = backend.check_rng(rng)
     lipschitz = check_choice(lipschitz, "lipschitz", LIPSCHITZ)
@@ -136,27 +144,34 @@ def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, 
     lam, clip = backend.check_positive(lam, "lam"), backend.check_positive(clip, "clip")
     hidden = backend.check_widths(hidden, "hidden", min_len=0)
     progress = backend.check_progress(progress)
+    pack = common.check_pack(pack, config.batch_size)
     x, mean, s = common.scale_data(data, config.batch_size)
     d, act = x.shape[1], config.activation
     lam = lam if lipschitz == "gp" else 0.0
+    n_packs = config.batch_size // pack
     g_params = nn.init_mlp([config.latent_dim, *hidden, d], rng)
     # the critic starts as f = 0, where the penalty has no gradient, so the W1 term picks the sign
     # of f's slope first; from a random start the penalty can lock f into the wrong sign (slope -1
     # is as Lipschitz as +1, and flipping crosses slope 0, where the penalty is lam)
-    f_params = nn.init_mlp([d, *hidden, 1], rng, final_scale=0.0)
+    f_params = nn.init_mlp([pack * d, *hidden, 1], rng, final_scale=0.0)
     if lipschitz == "clip":
         f_params = clip_weights(f_params, clip)
 
+    def packs(x):
+        return common.pack_points(x, pack)
+
     def d_loss(fp, xr, xf, u):
-        return critic_loss(fp, xr, xf, u, lam=lam, activation=act)
+        # u: one interpolation weight per pack (the loop draws batch_size, the first n_packs serve)
+        u = u if pack == 1 else u[:n_packs]
+        return critic_loss(fp, packs(xr), packs(xf), u, lam=lam, activation=act)
 
     def g_loss(fp, x_fake):
-        return -xp.mean(critic_value(fp, x_fake, activation=act))      # Eq. (63): min over G
+        return -xp.mean(critic_value(fp, packs(x_fake), activation=act))  # Eq. (63): min over G
 
     def monitor(fp, xr, xf):
-        # E f(x) - E f(G(z)) on the batch, in data units
-        return s * float(xp.mean(critic_value(fp, xr, activation=act))
-                         - xp.mean(critic_value(fp, xf, activation=act)))
+        # E f(x) - E f(G(z)) on the batch (of packs), in data units
+        return s * float(xp.mean(critic_value(fp, packs(xr), activation=act))
+                         - xp.mean(critic_value(fp, packs(xf), activation=act)))
 
     project = (lambda v: clip_weights(v, clip)) if lipschitz == "clip" else None
     game = common.Game(f"WGAN-{lipschitz}", "critic", d_loss, g_loss, project, monitor)
@@ -164,5 +179,5 @@ def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, 
                                                        progress=progress)
     hist["w1"] = hist.pop("monitor")
     hist["snapshots"] = [(step, mean + s * y) for step, y in hist["snapshots"]]
-    return nn.check_model(WGAN(g_params, f_params, config.latent_dim, mean, s, act, hist),
+    return nn.check_model(WGAN(g_params, f_params, config.latent_dim, mean, s, act, hist, pack),
                           "train_wgan")
