@@ -7,4 +7,6 @@ Euler-Maruyama.
 SDE).
 ``tweedie``: optimal denoiser = y + sigma^2 score (Th. 10), a learned denoiser, the score it
 defines. A trained ``Denoiser`` saves and loads with ``minigen.io``.
+``memorization``: the exact score of a training set, and two denoisers trained on disjoint sets
+driven by the same noise (Fig. 13: memorization vs generalization).
 """
