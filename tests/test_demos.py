@@ -15,7 +15,8 @@ def test_every_room_has_its_demos():
                 "langevin_double_well",
                 "ou_paths", "forward_reverse_diffusion", "tweedie_denoising", "score_diffusion",
                 "coupling_flow", "latent_interpolation", "hamiltonian_flow",
-                "gan_blobs", "wgan_blobs", "optimal_discriminator", "js_vs_wasserstein"}
+                "gan_blobs", "wgan_blobs", "optimal_discriminator", "js_vs_wasserstein",
+                "concentration", "memorization", "mode_collapse"}
     assert expected <= set(DEMOS)
 
 
