@@ -59,6 +59,23 @@ def on_numpy():
     backend.set_backend(previous)
 
 
+def assert_fails_exactly(report, fails, named, where="first"):
+    """A minigen.check report on a planted mistake: exactly the properties ``fails`` fail, each at
+    >= MISTAKE_SE standard errors (10) or >= 2 tolerances, every other one passes or is skipped,
+    and the named mistake ``named`` is reported on the first failing property (where="first"), on
+    some failing one ("any") or on every one ("every"); named="" asks for no name."""
+    from minigen.check.exercise import MISTAKE_SE
+    failed = [r for r in report if r.status == "fail"]
+    assert {r.name for r in failed} == set(fails), str(report)
+    assert all(r.status in ("pass", "skipped") for r in report if r.name not in fails), str(report)
+    for r in failed:
+        assert r.deviation >= (2 if r.unit == "tol" else MISTAKE_SE), str(report)
+    if named:
+        hits = [named in r.mistake for r in failed]
+        found = {"first": hits[:1] == [True], "any": any(hits), "every": all(hits)}[where]
+        assert found, str(report)
+
+
 @pytest.fixture
 def small_budget(monkeypatch):
     """minigen.check's time budget cut from 10 s to 1 s: a loop over chains is then refused by a

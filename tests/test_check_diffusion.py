@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import assert_fails_exactly
 from minigen import check
 from minigen.check import reverse as reverse_check
 from minigen.check.exercise import MISTAKE_SE, Context
@@ -52,14 +53,7 @@ def test_each_mutant_fails_exactly_its_properties(name, mistake, on_numpy):
     student, table = mutants.MUTANTS[name]
     fails, named = table[mistake]
     report = check.run(name, mutants.variant(student, mistake=mistake))
-    failed = {r.name for r in report if r.status == "fail"}
-    assert failed == fails, str(report)
-    assert all(r.status in ("pass", "skipped") for r in report if r.name not in fails)
-    for r in report:
-        if r.name in fails:
-            assert r.deviation >= (2 if r.unit == "tol" else MISTAKE_SE), str(report)
-    first = next(r for r in report if r.name in fails)
-    assert named in first.mistake, str(report)
+    assert_fails_exactly(report, fails, named)
 
 
 @pytest.mark.parametrize("name", sorted(mutants.REFUSED))

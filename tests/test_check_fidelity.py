@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 import pytest
 
+from conftest import assert_fails_exactly
 from minigen import check, metrics
 from minigen.check import fidelity as pr_check
 from mutants import fidelity as mutants
@@ -31,13 +32,8 @@ def test_the_reference_signature_is_the_contract():
 def test_each_mutant_fails_exactly_its_properties(mistake):
     fails, named = mutants.MUTANTS[mistake]
     report = check.run("precision_recall", mutants.variant(mistake=mistake))
-    failed = {r.name for r in report if r.status == "fail"}
-    assert failed == fails, str(report)
-    assert all(r.status in ("pass", "skipped") for r in report if r.name not in fails)
-    for r in report:
-        if r.name in fails:
-            assert r.deviation >= 2 and r.unit == "tol", str(report)
-            assert named in r.mistake, str(report)
+    assert_fails_exactly(report, fails, named, where="every")
+    assert all(r.unit == "tol" for r in report if r.name in fails), str(report)
 
 
 @pytest.mark.parametrize("fn", mutants.CORRECT, ids=lambda f: f.__name__)
