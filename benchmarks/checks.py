@@ -19,7 +19,9 @@ def references():
     import test_check_flows
     import test_check_gan
     import test_check_langevin
-    refs = {"metropolis_hastings": test_check.reference_mh}
+    from minigen import metrics
+    refs = {"metropolis_hastings": test_check.reference_mh,
+            "precision_recall": metrics.precision_recall}
     for module in (test_check_diffusion, test_check_flows, test_check_gan, test_check_langevin):
         for name, fn in module.REFERENCES.items():
             refs[name] = fn[0] if isinstance(fn, tuple) else fn
