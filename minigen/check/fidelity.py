@@ -154,9 +154,9 @@ def ties(student, ctx):
     return Measurement(est, exp, tol=_tol(), labels=labels, mistakes=mistakes)
 
 
-HINT = ("notes §4.4, Eq. (65)-(66); Kynkäänniemi et al. 2019: r_i is the distance from x_i to its "
-        "k-th nearest neighbour among the OTHER real points; precision counts fake points in some "
-        "real ball, recall real points in some fake ball")
+HINT = ("notes §4.4, Eq. (65)-(66); Kynkäänniemi et al. 2019: r_i is the distance from x_i to "
+        "its k-th nearest neighbour among the OTHER real points; precision counts fake points in "
+        "some real ball, recall real points in some fake ball")
 CHECKS = "minigen.metrics.fidelity"
 EXERCISES = [Exercise(
     name="precision_recall", aliases=("pr", "improved_precision_recall"), contract=CONTRACT,

@@ -1,4 +1,4 @@
-"""Check a student's Tweedie denoiser (notes §2.8.2 Eq. (18)-(20), §6.2.3 Th. 10, Eq. (140)-(146)).
+"""Check a student's Tweedie denoiser (notes §2.8.2, §6.2.3 Th. 10, Eq. (140)-(146)).
 
     D*(y) = E[x | x + sigma z = y] = y + sigma^2 grad log p_sigma(y),  z ~ N(0, Id)     (Eq. 142)
 Oracle, an exact computation: for the mixture p = sum_k w_k N(mu_k, s_k^2 Id) observed with noise

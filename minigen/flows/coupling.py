@@ -9,7 +9,6 @@ Dhariwal 2018 (arXiv:1807.03039). Training differentiates the NLL with autograd 
 ``nn.dense``, one node per network layer); the norm of each gradient is clipped (one outlier
 batch otherwise stalls Adam for ~1000 steps).
 """
-import numpy as np
 
 from minigen import backend, io, nn
 from minigen.backend import xp
@@ -98,7 +97,7 @@ class CouplingFlow:
         try:
             x = self.inverse(rng.standard_normal((n, self.dim)))[0]
             bad = count_bad_rows(x)
-        except np.linalg.LinAlgError:
+        except xp.linalg.LinAlgError:
             bad = n                                         # W = P L U holds NaN or inf
         if bad:
             raise FloatingPointError(f"CouplingFlow.sample: {bad} of {n} samples are NaN or inf: "

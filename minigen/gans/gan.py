@@ -1,7 +1,7 @@
 """The original GAN: a generator G against a discriminator D (Goodfellow et al. 2014,
 arXiv:1406.2661).
 
-    min_G max_D V(D, G) = E_{x~p_data} log D(x) + E_{z~p_z} log(1 - D(G(z)))    notes §3.4, Eq. (47)
+    min_G max_D V(D, G) = E_{x~p_data} log D(x) + E_{z~p_z} log(1 - D(G(z)))   (notes §3.4, Eq. 47)
 Lemma 1: for G fixed the best D is D*(x) = p_data(x) / (p_data(x) + p_G(x))          Eq. (48)
 Theorem 1: V(D*, G) = 2 JS(p_data || p_G) - log 4, minimal (= -log 4) iff p_G = p_data,
 Eq. (53)-(54). Training alternates k ascent steps on D and one descent step on G (Algorithm 2,

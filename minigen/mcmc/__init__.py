@@ -1,4 +1,4 @@
-"""Markov chains and Langevin dynamics (notes §3.2 and §6.1): samplers of a density pi ∝ exp(-U).
+"""Markov chains and Langevin dynamics (notes §3.2, §6.1): samplers of a density pi ∝ exp(-U).
 
 ``metropolis``: Metropolis-Hastings, Algorithm 1, Eq. (40)-(42), any proposal with its log
 density; ``transition_matrix``, the exact kernel on a finite space (Eq. 39-41).

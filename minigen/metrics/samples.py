@@ -119,7 +119,7 @@ def mmd_rbf(x, y, bandwidth=None):
 
 
 def frechet_distance(x, y):
-    """Squared Fréchet distance d^2 of Eq. (69) (the FID formula), x (m, d), y (n, d) -> float >= 0.
+    """Squared Fréchet distance d^2 of Eq. (69) (the FID formula): x (m, d), y (n, d) -> float.
 
     Tr (S_x S_y)^{1/2} = Tr (R S_y R)^{1/2} with R = S_x^{1/2}: both matrices have the same
     eigenvalues, and the second is symmetric, so eigh applies. Covariances use 1 / (n - 1)."""
