@@ -1,17 +1,17 @@
-"""Check a student's affine coupling layer and actnorm (notes §5.1, Eq. (80)-(82), (86)).
+"""Check a student's affine coupling layer (notes §5.1, Eq. (80)-(82)); actnorm: actnorm.py.
 
-    coupling  z = (x_0, e^{s(x_0)} * x_1 + t(x_0)),  x = (z_0, (z_1 - t(z_0)) * e^{-s(z_0)}),
-              log|det J| = +- sum_i s_i                                  Eq. (80), (81), (82)
-    actnorm   z = e^a * x + b,  log|det J| = sum_i a_i (the scale of Eq. (86) written e^a)
+    z = (x_0, e^{s(x_0)} * x_1 + t(x_0)),  x = (z_0, (z_1 - t(z_0)) * e^{-s(z_0)}),
+    log|det J| = +- sum_i s_i                                            Eq. (80), (81), (82)
+The layer machinery (Case, contract, formula, log_det) serves actnorm.py too.
 Oracles, all exact: the formulas on a fixed small random tanh MLP (s, t) written here; log|det J|
 of the student's own map from central differences (one batched call, then slogdet, Eq. (10),
-(12)); the exact forward composed with the student's inverse. A property fails beyond its
-tolerance. Dinh et al. 2017 (arXiv:1605.08803); Kingma & Dhariwal 2018 (arXiv:1807.03039).
+(12)); the exact forward composed with the student's inverse. Dinh et al. 2017, arXiv:1605.08803.
 """
 import numpy as np
 
 from minigen import backend
-from minigen.check.exercise import Contract, Exercise, Measurement, Property, StudentError
+from minigen.check.exercise import (Contract, Exercise, Measurement, Property, StudentError,
+                                    jacobians, tolerances)
 
 CASES = [(4, False), (4, True), (5, False), (5, True)]    # (d, flip): even and odd d
 N = 6                                                      # points per case
@@ -20,23 +20,6 @@ _W = np.random.default_rng(2025)
 W1, C1 = _W.standard_normal((8, HIDDEN)), 0.3 * _W.standard_normal(HIDDEN)
 WS, WT, CT = (0.6 * _W.standard_normal((HIDDEN, 8)), _W.standard_normal((HIDDEN, 8)),
               _W.standard_normal(8))
-
-
-def tolerances():
-    """(tol of a formula, finite-difference step, tol of a finite-difference log-det)."""
-    if np.dtype(backend.float_dtype()) == np.float64:
-        return 1e-9, 1e-5, 1e-6
-    return 2e-4, 1e-2, 2e-2
-
-
-def jacobians(f, x, h):
-    """Central-difference Jacobians of f: (m, k) -> (m, k) at the rows of x (n, k), from one call
-    of f on the 2 k n shifted rows: (n, k, k), J[i, a, b] = d f_a / d x_b at x_i."""
-    n, k = x.shape
-    shifts = h * np.eye(k)
-    rows = np.concatenate([x[:, None] + shifts, x[:, None] - shifts], axis=1)   # (n, 2k, k)
-    y = f(rows.reshape(2 * k * n, k)).reshape(n, 2, k, k)    # y[i, 0, b] = f(x_i + h e_b)
-    return np.swapaxes(y[:, 0] - y[:, 1], 1, 2) / (2 * h)
 
 
 class ScaleShift:
@@ -86,14 +69,6 @@ def coupling(x, d, flip, inverse=False, mistake=None):
     return y, -log_det if inverse else log_det
 
 
-def actnorm(x, a, b, mistake=None):
-    """The exact actnorm (or the named wrong one) on host arrays: z (n, d), log_det (n,)."""
-    z = {"inverse": (x - b) * np.exp(-a), "b_first": np.exp(a) * (x + b),
-         "a_scale": a * x + b}.get(mistake, np.exp(a) * x + b)                     # Eq. (86)
-    log_det = {"sign": -a.sum(), "exp_a": np.exp(a).sum(), "mean": a.mean()}.get(mistake, a.sum())
-    return z, log_det * np.ones(len(x))
-
-
 class Case:
     """One input: x (n, d), the other arguments, the exact map oracle(x, mistake=None) ->
     (y, log_det) on host arrays (a named mistake: the wrong map), the exact forward (for an
@@ -127,15 +102,6 @@ def coupling_cases(ctx, inverse=False):
                     lambda x, mistake=None: coupling(x, d, flip, inverse, mistake),
                     ((N, m), (m,)), lambda x: coupling(x, d, flip)[0])
     return [case(d, flip) for d, flip in CASES]
-
-
-def actnorm_cases(ctx):
-    def case(d):
-        g = np.random.default_rng([ctx.seed, d])
-        x, a, b = g.standard_normal((N, d)), 0.5 * g.standard_normal(d), g.standard_normal(d)
-        return Case(f"d={d}", x, (backend.asarray(a), backend.asarray(b)),
-                    lambda x, mistake=None: actnorm(x, a, b, mistake), ((d,), (N, d)))
-    return [case(d) for d in (3, 4)]
 
 
 SHAPE_MISTAKES = {
@@ -232,15 +198,6 @@ LOG_DET_MISTAKES = {"sum of e^s instead of sum of s": "exp_s", "sign: -sum s": "
                     MEAN: "mean"}
 INVERSE_LOG_DET_MISTAKES = {"sign: the inverse's log-det is minus the forward's, -sum s(z_0)":
                             "sign", MEAN: "mean"}
-ACTNORM_MISTAKES = {
-    "the inverse map (x - b) e^{-a}: forward is z = e^a x + b": "inverse",
-    "b added before scaling: e^a (x + b)": "b_first",
-    "a used as the scale itself (a x + b): here a is the log-scale, the scale is e^a": "a_scale"}
-ACTNORM_LOG_DET_MISTAKES = {"sign: -sum a": "sign",
-                            "sum of the scales e^a instead of their logs a": "exp_a",
-                            "mean of a instead of its sum over the d coordinates": "mean"}
-
-
 def _contract_of(function, x, title, formula):
     y = "z" if x == "x" else "x"
     return Contract(function=function, params=(x, "scale_shift", "flip=False"), title=title,
@@ -262,7 +219,6 @@ HINT_F = "notes §5.1 Eq. (80): z = (x_0, e^{s(x_0)} * x_1 + t(x_0)), x_0 kept i
 HINT_I = "notes §5.1 Eq. (81): x = (z_0, (z_1 - t(z_0)) * e^{-s(z_0)})"
 HINT_LD = ("notes Eq. (82): log|det J_{T^{-1}}| = sum_i s_i(x_0), summed over the d_1 moved "
            "coordinates, one value per point; the inverse's is its negative (Eq. (10), (12))")
-HINT_A = "notes §5.1 Eq. (86) with the scale e^a: z = e^a * x + b, log|det J| = sum_i a_i"
 CHECKS = "minigen.flows.layers"
 EXERCISES = [
     Exercise(name="coupling_layer", aliases=("coupling_forward", "affine_coupling"),
@@ -291,21 +247,4 @@ EXERCISES = [
                           "(Eq. 82, 10)", log_det(lambda ctx: coupling_cases(ctx, True),
                                                   INVERSE_LOG_DET_MISTAKES), HINT_LD,
                           ("round_trip",))]),
-    Exercise(name="actnorm", aliases=("actnorm_forward",),
-             contract=Contract(
-                 function="actnorm_forward", params=("x", "a", "b"),
-                 title="Exercise: actnorm, notes §5.1 Eq. (86)",
-                 doc="""\
-Actnorm, data -> latent: z = e^a * x + b per coordinate (Eq. (86), scale e^a).
-
-x: (n, d) array of n points; a, b: (d,) arrays, the log-scale and the shift.
-Returns (z, log_det): (n, d) and (n,), log_det = log|det J| at each point.
-Do not modify x in place."""),
-             properties=[
-                 Property("contract", SHAPES, contract(actnorm_cases), HINT_C),
-                 Property("formula", "z = e^a x + b (Eq. 86)",
-                          formula(actnorm_cases, ACTNORM_MISTAKES), HINT_A, ("contract",)),
-                 Property("log_det", "log_det = log|det J| of your map = sum a",
-                          log_det(actnorm_cases, ACTNORM_LOG_DET_MISTAKES), HINT_A,
-                          ("formula",))]),
 ]

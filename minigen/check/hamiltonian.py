@@ -11,8 +11,8 @@ Lubich & Wanner 2006 (Geometric Numerical Integration).
 import numpy as np
 
 from minigen import backend
-from minigen.check.coupling import jacobians, tolerances
-from minigen.check.exercise import Contract, Exercise, Measurement, Property, StudentError
+from minigen.check.exercise import (Contract, Exercise, Measurement, Property, StudentError,
+                                    jacobians, tolerances)
 
 A = np.array([[2.0, 0.5], [0.5, 1.0]])        # V(q) = q^T A q / 2
 B = np.array([[1.0, 0.2], [0.2, 0.5]])        # K(p) = p^T B p / 2 (mass matrix B^{-1})
