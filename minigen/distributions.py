@@ -35,9 +35,12 @@ class GaussianMixture:
                                  f"(sum {float(backend.to_numpy(xp.sum(w))):.6g})")
             self.weights = w                                            # (K,)
 
+    def _points(self, x):
+        """x checked once at the public entry: (n, d), finite."""
+        return backend.as_points(x, "x", self.dim)
+
     def _log_components(self, x):
-        """log w_k + log N(x; mu_k, s_k^2 I) for every point and component: (n, K)."""
-        x = backend.as_points(x, "x", self.dim)
+        """log w_k + log N(x; mu_k, s_k^2 I) for every point and component: (n, K), x checked."""
         # |x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2: one matmul, no (n, K, d) temporary
         sq = (xp.sum(x * x, axis=1)[:, None] - 2.0 * (x @ self.means.T)
               + xp.sum(self.means ** 2, axis=1)[None, :])
@@ -47,21 +50,24 @@ class GaussianMixture:
 
     def log_prob(self, x):
         """log p(x): (n,) by a stable log-sum-exp over components (-inf, not NaN, far away)."""
-        lc = self._log_components(x)
+        lc = self._log_components(self._points(x))
         m = xp.max(lc, axis=1, keepdims=True)
         m = xp.where(m > -math.inf, m, 0.0)                             # all -inf: log 0 = -inf
         return (m + xp.log(xp.sum(xp.exp(lc - m), axis=1, keepdims=True)))[:, 0]
 
     def responsibilities(self, x):
         """r_k(x) = P(component k | x): (n, K), rows sum to 1."""
+        return self._responsibilities(self._points(x))
+
+    def _responsibilities(self, x):
         lc = self._log_components(x)
         e = xp.exp(lc - xp.max(lc, axis=1, keepdims=True))
         return e / xp.sum(e, axis=1, keepdims=True)
 
     def score(self, x):
         """grad_x log p(x) = sum_k r_k(x) (mu_k - x) / s_k^2: (n, d), written out (no autograd)."""
-        x = backend.as_points(x, "x", self.dim)
-        r = self.responsibilities(x) / self.stds ** 2                   # (n, K): r_k / s_k^2
+        x = self._points(x)
+        r = self._responsibilities(x) / self.stds ** 2                  # (n, K): r_k / s_k^2
         return r @ self.means - x * xp.sum(r, axis=1, keepdims=True)
 
     def sample(self, n, rng):
@@ -93,7 +99,7 @@ class GaussianMixture:
         y = backend.as_points(y, "y", self.dim)
         s2 = self.stds ** 2
         noisy = GaussianMixture(self.means, xp.sqrt(s2 + sigma ** 2), self.weights)
-        r = noisy.responsibilities(y)                                   # (n, K)
+        r = noisy._responsibilities(y)                                  # (n, K)
         shrink = s2 / (s2 + sigma ** 2)                                 # (K,)
         # sum_k r_k [mu_k + shrink_k (y - mu_k)] = sum_k r_k (1 - shrink_k) mu_k + (r . shrink) y
         return (r * (1.0 - shrink)) @ self.means + y * (r @ shrink)[:, None]
