@@ -77,16 +77,20 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_callable(f, name, signature=""):
+def check_callable(f, name, signature="", methods=None):
     """``f`` if it can be called; a target object passed for its method gets the method's name.
 
-    signature: what the function maps, e.g. "(n, d) -> (n,)", said in the error."""
+    signature: what the function maps, e.g. "(n, d) -> (n,)", said in the error.
+    methods: {method: the call to suggest} for objects that are not the function but have a
+    method to build it from; by default {name: f"{name}=target.{name}"}."""
     if callable(f):
         return f
     what = f"a function {signature}".rstrip()
     hint = ""
-    if callable(getattr(f, name, None)):
-        hint = f"; this {type(f).__name__} has a method {name}: pass it, {name}=target.{name}"
+    for method, call in (methods or {name: f"{name}=target.{name}"}).items():
+        if callable(getattr(f, method, None)):
+            hint = f"; this {type(f).__name__} has a method {method}: pass it, {call}"
+            break
     raise TypeError(f"{name} must be {what}; got {name}={type(f).__name__}{hint}")
 
 

@@ -129,3 +129,11 @@ def test_check_widths_flag_progress_and_adam_betas():
                        ((0.5,), "a pair"), ((0.5, np.nan), r"betas\[1\]")]:
         with pytest.raises(ValueError, match=where):
             validate.check_adam_betas(bad)
+
+
+def test_check_callable_suggests_the_method_a_function_is_built_from():
+    gm = GaussianMixture(np.zeros((1, 2)), 1.0)
+    with pytest.raises(TypeError, match=r"has a method ou_marginal: pass it, score=lambda"):
+        validate.check_callable(gm, "score", methods={"ou_marginal": "score=lambda x, t: ..."})
+    with pytest.raises(TypeError, match=r"got score=NoneType$"):
+        validate.check_callable(None, "score", methods={"ou_marginal": "score=lambda x, t: ..."})

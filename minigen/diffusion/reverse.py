@@ -45,11 +45,9 @@ def time_grid(n_steps, *, T=5.0, t_min=1e-3):
 
 
 def _check_score(score):
-    if not callable(score) and callable(getattr(score, "ou_marginal", None)):
-        raise TypeError(f"score must be a function (x (n, d), t) -> (n, d), the score of p_t; got "
-                        f"score={type(score).__name__}; for a target with a closed-form OU "
-                        "marginal pass score=lambda x, t: target.ou_marginal(t).score(x)")
-    return backend.check_callable(score, "score", "(x (n, d), t) -> (n, d)")
+    """The score of p_t; a target with a closed-form OU marginal is told how to make one."""
+    return backend.check_callable(score, "score", "(x (n, d), t) -> (n, d)", methods={
+        "ou_marginal": "score=lambda x, t: target.ou_marginal(t).score(x)"})
 
 
 def reverse_sde(score, x_T, times, rng, *, alpha=1.0, return_path=False, method="euler",
