@@ -159,6 +159,15 @@ def check_finite(a, name):
                      f"({bad} of {a.size} entries, shape {tuple(a.shape)})")
 
 
+def count_bad_rows(*arrays):
+    """The number of rows (points) holding a NaN or inf in any of the (n, k) ``arrays``."""
+    ns = _active["backend"].namespace
+    ok = ns.all(ns.isfinite(arrays[0]), axis=1)
+    for a in arrays[1:]:
+        ok = ok & ns.all(ns.isfinite(a), axis=1)
+    return int(to_numpy(~ok).sum())
+
+
 def to_numpy(a):
     """A host ``numpy.ndarray`` copy of a backend array (NumPy arrays are returned as they are)."""
     if isinstance(a, np.ndarray) or np.isscalar(a):

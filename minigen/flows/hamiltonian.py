@@ -16,42 +16,11 @@ et al. 2016 (importance-weighted bound, arXiv:1509.00519).
 from minigen import backend, io, nn
 from minigen.backend import xp
 from minigen.backend import check_flag, check_widths
+from minigen.ode import leapfrog  # noqa: F401  (one copy, shared with HMC)
 from minigen.flows.layers import ActNorm, check_training, check_vector, count_bad_rows, log_normal
 
 SETTINGS = ("n_blocks", "n_leapfrog", "step_size", "hidden", "r_hidden", "init_scale",
             "quadratic_kinetic", "block_scale")
-
-
-def leapfrog(q, p, grad_V, grad_K, step_size, n_steps=1):
-    """n_steps leapfrog steps of H = V(q) + K(p); q, p: (n, d); grad_V, grad_K: (n, d) -> (n, d).
-
-    A negative step_size runs the dynamics backwards:
-    leapfrog(*leapfrog(q, p, .., eps), .., -eps) = (q, p). Outside autograd's trace, a point
-    whose state becomes NaN or inf raises FloatingPointError naming the step.
-    """
-    q, p = backend.asarray(q, "q"), backend.asarray(p, "p")
-    if len(q.shape) != 2 or tuple(q.shape) != tuple(p.shape):
-        raise ValueError(f"q and p must have the same shape (n, d); got q {tuple(q.shape)}, "
-                         f"p {tuple(p.shape)}")
-    backend.check_callable(grad_V, "grad_V", "(n, d) -> (n, d)")
-    backend.check_callable(grad_K, "grad_K", "(n, d) -> (n, d)")
-    if backend.check_number(step_size, "step_size") == 0:
-        raise ValueError(f"step_size must be a finite non-zero number; got step_size={step_size}")
-    n_steps = backend.check_int(n_steps, "n_steps")
-    # the closing half kick of a step and the opening one of the next are merged into one kick
-    p = p - 0.5 * step_size * grad_V(q)                    # half kick
-    for k in range(n_steps):
-        q = q + step_size * grad_K(p)                      # drift
-        kick = step_size if k < n_steps - 1 else 0.5 * step_size
-        p = p - kick * grad_V(q)                           # kick
-        # checked outside autograd's trace (there the arrays are boxes)
-        if isinstance(p, backend.active().array_type) and (bad := count_bad_rows(q, p)):
-            raise FloatingPointError(
-                f"leapfrog: {bad} of {q.shape[0]} points became NaN or inf at step {k + 1} of "
-                f"{n_steps} (step_size={step_size}): leapfrog is stable only while step_size * "
-                "sqrt(L_V L_K) < 2 (L: the largest curvatures of V and K): take a smaller "
-                "step_size (a Hamiltonian flow: its training diverged, retrain with a smaller lr)")
-    return q, p
 
 
 @io.register

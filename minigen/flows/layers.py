@@ -188,9 +188,4 @@ def check_training(data, rng, n_steps, batch_size, lr, clip, callback, progress)
             backend.check_int(batch_size, "batch_size"), backend.check_positive(lr, "lr"))
 
 
-def count_bad_rows(*arrays):
-    """The number of rows (points) holding a NaN or inf in any of the (n, k) ``arrays``."""
-    ok = xp.all(xp.isfinite(arrays[0]), axis=1)
-    for a in arrays[1:]:
-        ok = ok & xp.all(xp.isfinite(a), axis=1)
-    return int(backend.to_numpy(~ok).sum())
+count_bad_rows = backend.count_bad_rows

@@ -1,0 +1,1 @@
+"""Latent-variable generators (companion reading): the variational autoencoder."""
