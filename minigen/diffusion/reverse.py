@@ -9,7 +9,7 @@ Anderson 1982; Song et al. 2021 arXiv:2011.13456; Karras et al. 2022 arXiv:2206.
 """
 import math
 
-from minigen import backend
+from minigen import backend, ode
 from minigen.backend import xp
 from minigen.diffusion.ornstein_uhlenbeck import check_time_grid
 from minigen.progress import steps
@@ -90,24 +90,25 @@ def reverse_sde(score, x_T, times, rng, *, alpha=1.0, return_path=False, method=
         t, t_next = grid[k], grid[k + 1]
         h = t - t_next                                    # reverse-time step ds > 0
         noise = math.sqrt(2.0 * alpha * h) * rng.standard_normal(x.shape) if alpha > 0 else 0.0
-        v = drift(x, t)
-        x_new = x + v * h + noise                         # Eq. (135), Euler-Maruyama step
-        _check_state(x_new, v, k, t, h)
-        if method == "heun":
-            v_next = drift(x_new, t_next)
-            x_new = x + 0.5 * (v + v_next) * h + noise    # trapezoidal corrector
-            _check_state(x_new, v_next, k, t, h)
+        # one step of minigen.ode's scheme, backwards in OU time (dt = -h), on dx/dt = -V - noise/h:
+        # the noise increment is a constant velocity over the step, so "euler" is Euler-Maruyama
+        # y + V h + noise (Eq. 135) and "heun" the trapezoidal corrector with the same noise in
+        # both stages; at alpha = 0 both integrate the probability-flow ODE dx/dt = -x - score
+        x_new = ode.step(lambda y, s: -(drift(y, s) + noise / h), x, t, -h, method)
+        _check_state(x_new, lambda: drift(x, t), k, t, h)
         x = x_new
         path.append(x)
     return xp.stack(path) if return_path else x
 
 
-def _check_state(x, v, k, t, h):
-    """FloatingPointError if some point of the state x (n, d) is NaN or inf after step k."""
+def _check_state(x, drift_before, k, t, h):
+    """FloatingPointError if some point of the state x (n, d) is NaN or inf after step k.
+
+    drift_before() evaluates the drift at the state before the step (only on failure)."""
     if bool(xp.all(xp.isfinite(x))):
         return
     bad = int(backend.to_numpy(~xp.all(xp.isfinite(x), axis=1)).sum())
-    if not bool(xp.all(xp.isfinite(v))):
+    if not bool(xp.all(xp.isfinite(drift_before()))):
         why = "the score returned NaN or inf there"
     else:
         why = (f"the step h = {h:.3g} is too large for the drift (Euler is stable only for "
