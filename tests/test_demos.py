@@ -16,7 +16,9 @@ def test_every_room_has_its_demos():
                 "ou_paths", "forward_reverse_diffusion", "tweedie_denoising", "score_diffusion",
                 "coupling_flow", "latent_interpolation", "hamiltonian_flow",
                 "gan_blobs", "wgan_blobs", "optimal_discriminator", "js_vs_wasserstein",
-                "concentration", "memorization", "mode_collapse"}
+                "concentration", "memorization", "mode_collapse",
+                "ode_transport", "optimal_transport", "fokker_planck", "phi4",
+                "energy_max_likelihood", "score_matching"}
     assert expected <= set(DEMOS)
 
 
