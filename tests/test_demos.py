@@ -18,7 +18,8 @@ def test_every_room_has_its_demos():
                 "gan_blobs", "wgan_blobs", "optimal_discriminator", "js_vs_wasserstein",
                 "concentration", "memorization", "mode_collapse",
                 "ode_transport", "optimal_transport", "fokker_planck", "phi4",
-                "energy_max_likelihood", "score_matching", "energy_neural", "vae"}
+                "energy_max_likelihood", "score_matching", "energy_neural", "vae",
+                "conditional_gan"}
     assert expected <= set(DEMOS)
 
 

@@ -27,6 +27,9 @@ class Game(NamedTuple):
     g_loss(d_params, x_fake) -> scalar, descended by the generator through x_fake = G(z).
     project(d_flat) -> d_flat, applied after every adversary step (weight clipping), or None.
     monitor(d_params, x_real, x_fake) -> float, recorded once per generator step, or None.
+    generator(g_params, z, x_real) -> x_fake, G's samples against the batch x_real, or None for
+    x = G(z) (Eq. (50)); a conditional game gives G the labels of x_real (cgan.py). The
+    generator's step reuses the last adversary batch, and snapshots use data rows 0, 1, 2, ...
     """
     name: str                 # the progress bar's label, "GAN" or "WGAN-gp"
     adversary: str            # "discriminator" or "critic", in error messages
@@ -34,6 +37,7 @@ class Game(NamedTuple):
     g_loss: Callable
     project: Optional[Callable] = None
     monitor: Optional[Callable] = None
+    generator: Optional[Callable] = None
 
 
 class LoopConfig(NamedTuple):
@@ -170,18 +174,22 @@ def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None)
     """
     c = config
 
-    def G(g_params, z):
+    def G(g_params, z, x_real):
+        if game.generator is not None:
+            return game.generator(g_params, z, x_real)
         return nn.mlp(g_params, z, c.activation)                      # x = G(z), Eq. (50)
 
     # train on flat vectors: cheaper gradients (nn.flatten)
     g_flat, g_tree = nn.flatten(g_params)
     d_flat, d_tree = nn.flatten(d_params)
     d_vg = autograd.value_and_grad(lambda dv, *args: game.d_loss(d_tree(dv), *args))
-    g_vg = autograd.value_and_grad(lambda gv, dv, z: game.g_loss(d_tree(dv), G(g_tree(gv), z)))
+    g_vg = autograd.value_and_grad(
+        lambda gv, dv, z, xr: game.g_loss(d_tree(dv), G(g_tree(gv), z, xr)))
     d_state, g_state = nn.adam_init(d_flat), nn.adam_init(g_flat)
     sched = nn.cosine_lr(c.lr, c.n_steps, final_frac=0.1)
     # one z for every snapshot, so that they show the same points moving
     z_snap = rng.standard_normal((SNAPSHOT_SIZE, c.latent_dim))
+    x_snap = x[xp.arange(SNAPSHOT_SIZE) % x.shape[0]]                # a conditional G's labels
     snap_at = {round(i * (c.n_steps - 1) / max(1, c.n_snapshots - 1))
                for i in range(c.n_snapshots)}
     hist = {"step": [], "d_loss": [], "g_loss": [], "monitor": [], "snapshots": []}
@@ -195,7 +203,7 @@ def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None)
             for _ in range(c.n_inner):                                 # line 2: k adversary steps
                 z = rng.standard_normal((c.batch_size, c.latent_dim))  # line 3: m noise samples
                 x_real = nn.minibatch(x, c.batch_size, rng)            # line 4: m data
-                x_fake = G(g_params, z)
+                x_fake = G(g_params, z, x_real)
                 val, grads = d_vg(d_flat, x_real, x_fake, rng.random((c.batch_size, 1)))
                 d_first = float(val) if d_first is None else d_first
                 val = nn.check_loss(float(val), d_name, step, d_first)
@@ -205,7 +213,7 @@ def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None)
                     # leaf-wise maps (weight clipping) act on the flat vector alike
                     d_flat = game.project(d_flat)
             z = rng.standard_normal((c.batch_size, c.latent_dim))      # line 6
-            g_val, grads = g_vg(g_flat, d_flat, z)
+            g_val, grads = g_vg(g_flat, d_flat, z, x_real)
             g_first = float(g_val) if g_first is None else g_first
             hist["g_loss"].append(nn.check_loss(float(g_val), g_name, step, g_first))
             g_flat, g_state = nn.adam_step(g_flat, grads, g_state, sched(step), *c.betas)  # l. 7
@@ -214,7 +222,7 @@ def adversarial_loop(x, rng, g_params, d_params, game, config, *, progress=None)
             if game.monitor is not None:
                 hist["monitor"].append(game.monitor(d_tree(d_flat), x_real, x_fake))
             if step in snap_at:
-                hist["snapshots"].append((step + 1, G(g_tree(g_flat), z_snap)))
+                hist["snapshots"].append((step + 1, G(g_tree(g_flat), z_snap, x_snap)))
             bar.update(step, val)
     if not (bool(xp.all(xp.isfinite(g_flat))) and bool(xp.all(xp.isfinite(d_flat)))):
         raise FloatingPointError(f"{game.name}: the trained parameters hold NaN or inf after "
