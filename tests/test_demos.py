@@ -19,7 +19,7 @@ def test_every_room_has_its_demos():
                 "concentration", "memorization", "mode_collapse",
                 "ode_transport", "optimal_transport", "fokker_planck", "phi4",
                 "energy_max_likelihood", "score_matching", "energy_neural", "vae",
-                "conditional_gan"}
+                "conditional_gan", "flow_matching"}
     assert expected <= set(DEMOS)
 
 

@@ -6,11 +6,14 @@ diffusion, Eq. (105)-(113), by a conservative finite-volume scheme, beside its p
 ``flow_matching``: a velocity regressed on x1 - x0 along x_t = t x1 + (1 - t) x0, then the ODE
 of ``minigen.ode`` (Lipman et al. 2023).
 """
+from minigen.transport.flow_matching import (FlowMatching, conditional_flow_loss, ot_pairs, reflow,
+                                             straightness, train_flow_matching)
 from minigen.transport.fokker_planck import (euler_maruyama_1d, fokker_planck_1d,
                                              fokker_planck_matrix, histogram_density, random_walk)
 from minigen.transport.optimal_transport import (EntropicPlan, assignment, cost_matrix, sinkhorn,
                                                  wasserstein_1d)
 
-__all__ = ["EntropicPlan", "assignment", "cost_matrix", "sinkhorn", "wasserstein_1d",
-           "euler_maruyama_1d", "fokker_planck_1d", "fokker_planck_matrix", "histogram_density",
-           "random_walk"]
+__all__ = ["FlowMatching", "conditional_flow_loss", "ot_pairs", "reflow", "straightness",
+           "train_flow_matching", "EntropicPlan", "assignment", "cost_matrix", "sinkhorn",
+           "wasserstein_1d", "euler_maruyama_1d", "fokker_planck_1d", "fokker_planck_matrix",
+           "histogram_density", "random_walk"]
