@@ -13,7 +13,7 @@ import numpy as np
 from minigen import backend
 from minigen.check.exercise import Contract, Exercise, Measurement, Property
 from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, _gauss_samples, _run,
-                                    _same_seed, _se, _second_moments)
+                                    _same_seed, _se, _second_moments, centered_gaussian)
 
 # 1-D quartic target log pi = -x^2 / 2 - x^4 / 8; a trajectory of time EPS * LF ~ 2 (a large
 # turn, so that a kept momentum and a fresh one differ); invariance of N(0, COV)
@@ -161,14 +161,7 @@ def momentum_refresh(student, ctx):
 
 def invariance(student, ctx):
     """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after K_INV steps."""
-    inv = np.linalg.inv(COV)
-
-    def log_prob(x):
-        x = backend.to_numpy(x)
-        return backend.asarray(-0.5 * np.einsum("ni,ij,nj->n", x, inv, x))
-
-    def score(x):
-        return backend.asarray(-backend.to_numpy(x) @ inv)
+    log_prob, score = centered_gaussian(COV)
     x = hmc_run(student, ctx, log_prob, score, _gauss_samples(ctx, COV, N_INV), K_INV, EPS_INV,
                 LF_INV)[-1]
     est, expected, se = _second_moments(x, COV)

@@ -54,6 +54,20 @@ def _gauss_samples(ctx, cov, n):
     return g.standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
 
 
+def centered_gaussian(cov):
+    """log pi and score of N(0, cov) on backend arrays, computed on the host: the invariance
+    target of the MALA and HMC checks."""
+    inv = np.linalg.inv(cov)
+
+    def log_prob(x):
+        x = backend.to_numpy(x)
+        return backend.asarray(-0.5 * np.einsum("ni,ij,nj->n", x, inv, x))
+
+    def score(x):
+        return backend.asarray(-backend.to_numpy(x) @ inv)
+    return log_prob, score
+
+
 def _se(var, values):
     """SE of the mean of ``values`` (n, k) over n chains: sqrt(var / n) at the larger of the
     correct variance ``var`` and the measured one (so a named mistake is judged at its own

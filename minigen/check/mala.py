@@ -10,7 +10,7 @@ import numpy as np
 from minigen import backend
 from minigen.check.exercise import Contract, Exercise, Measurement, Property
 from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, _gauss_samples, _run,
-                                    _same_seed, _se, _second_moments)
+                                    _same_seed, _se, _second_moments, centered_gaussian)
 
 # MALA: 1-D quartic target log pi = -x^2 / 2 - x^4 / 8; invariance of N(0, COV)
 H_MALA, X_MALA, N_MALA = 0.5, np.array([0.0, 0.7, 1.5]), 20_000
@@ -102,14 +102,7 @@ def mala_one_step_moments(student, ctx):
 
 def mala_invariance(student, ctx):
     """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after K_INV steps."""
-    inv = np.linalg.inv(COV)
-
-    def log_prob(x):
-        x = backend.to_numpy(x)
-        return backend.asarray(-0.5 * np.einsum("ni,ij,nj->n", x, inv, x))
-
-    def score(x):
-        return backend.asarray(-backend.to_numpy(x) @ inv)
+    log_prob, score = centered_gaussian(COV)
     x = mala_run(student, ctx, log_prob, score, _gauss_samples(ctx, COV, N_INV), K_INV,
                  H_INV)[-1]
     est, expected, se = _second_moments(x, COV)
