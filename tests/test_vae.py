@@ -261,10 +261,12 @@ def test_defaults_on_the_course_blobs():
     vae = train_vae(target.sample(20_000, rng), rng, progress=False)
     x = vae.sample(5000, R(1))
     assert mode_coverage(x, target.means, 0.2, 3.0) == 8
-    assert high_quality_fraction(x, target.means, 0.2, 3.0) > 0.75
+    assert high_quality_fraction(x, target.means, 0.2, 3.0) > 0.85      # measured 0.90
     fresh = target.sample(5000, R(2))
     entropy, _ = target.entropy(R(3), 200_000)
-    assert -np.mean(vae.elbo(fresh, R(4), n_samples=64)) - entropy < 0.5
+    # the target -ELBO - H <= 0.4 (measured 0.31, SE 0.02 on 5000 points); IWAE_64 0.17
+    assert -np.mean(vae.elbo(fresh, R(5))) - entropy < 0.4
+    assert -np.mean(vae.elbo(fresh, R(4), n_samples=64)) - entropy < 0.3
 
 
 def test_bad_scaling_is_refused():

@@ -76,7 +76,7 @@ class VAE:
     as y = (x - mean) / std; every log-density is returned in data units (minus sum log std).
     """
 
-    def __init__(self, dim, rng, *, latent_dim=2, hidden=(64, 64, 64), activation="leaky_relu",
+    def __init__(self, dim, rng, *, latent_dim=2, hidden=(64, 64, 64), activation="relu",
                  decoder_std="learned", mean=None, std=None):
         d = self.dim = backend.check_int(dim, "dim")
         k = self.latent_dim = backend.check_int(latent_dim, "latent_dim")
@@ -169,8 +169,8 @@ class VAE:
         return f + sigma * rng.standard_normal((n, self.dim))
 
 
-def train_vae(data, rng, *, latent_dim=2, hidden=(64, 64, 64), activation="leaky_relu",
-              decoder_std="learned", n_steps=8000, batch_size=512, lr=1e-2, kl_warmup=2000,
+def train_vae(data, rng, *, latent_dim=2, hidden=(64, 64, 64), activation="relu",
+              decoder_std="learned", n_steps=8000, batch_size=512, lr=1e-2, kl_warmup=1000,
               clip=None, callback=None, progress=None):
     """Fit a VAE to data (n, d) by maximizing the ELBO (closed-form KL) with Adam (cosine lr).
 
@@ -185,10 +185,10 @@ def train_vae(data, rng, *, latent_dim=2, hidden=(64, 64, 64), activation="leaky
     al. 2016, arXiv:1511.06349): without it the learned sigma grows to the data's width first and
     the posterior collapses (tested). Returns the trained VAE with ``.history``, the minibatch
     loss of every step (-ELBO in nats once the warm-up is over).
-    The defaults (piecewise-linear leaky_relu nets, whose folds separate the blobs) give on
-    polygon_blobs(8, 2.0, 0.2), 20000 points, in about 45 s of CPU: 8/8 modes, ~83% of the
-    samples within 3 std of a mode, -ELBO - H = 0.38-0.44 nats and -IWAE_64 - H = 0.25-0.29
-    (seeds 0, 1; benchmarks/latent.py); the rest of the samples lie on bridges between the blobs.
+    The defaults (piecewise-linear relu nets, whose folds separate the blobs) give on
+    polygon_blobs(8, 2.0, 0.2), 20000 points, in 33-40 s of CPU: 8/8 modes, ~90% of the
+    samples within 3 std of a mode, -ELBO - H = 0.31-0.35 nats and -IWAE_64 - H = 0.16-0.18
+    (seeds 0-3; benchmarks/latent.py); the rest of the samples lie on bridges between the blobs.
     """
     data = backend.as_points(data, "data")
     _, mean, std = nn.standardize(data)
