@@ -73,7 +73,7 @@ def value(d, x_real, y_real, x_fake, y_fake, mistake=None):
     if mistake == "log_d_fake":
         lf = np.log(d(x_fake, y_fake))
     if mistake == "per_label":
-        ks = np.unique(np.concatenate([y_real, y_fake]))
+        ks = np.intersect1d(y_real, y_fake)                  # labels seen on both sides
         return float(np.mean([lr[y_real == k].mean() + lf[y_fake == k].mean() for k in ks]))
     return float(lr.mean() + lf.mean())
 
