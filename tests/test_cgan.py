@@ -340,10 +340,10 @@ def test_round_trip_is_exact(backend_name, kind, tmp_path):
 # ----------------------------------------------------------- defaults (slow)
 
 @pytest.mark.slow
-@pytest.mark.parametrize("wasserstein", [False, True])
-def test_defaults_put_95_percent_of_every_label_within_3_std_of_its_blob(wasserstein):
+def test_defaults_put_95_percent_of_every_label_within_3_std_of_its_blob():
+    # the Wasserstein variant's numbers are reported by benchmarks/cgan.py (no target)
     target, x, y = _blobs(5000, 0)
-    model = train_cgan(x, y, backend.rng(0), wasserstein=wasserstein)
+    model = train_cgan(x, y, backend.rng(0))
     acc = _per_label_accuracy(model, target)
     assert acc.min() >= 0.95, acc                              # issue 15's target, every label
 
