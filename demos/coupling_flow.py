@@ -19,13 +19,14 @@ import matplotlib.pyplot as plt  # noqa: E402  (after demo_args chose the matplo
 
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
 rng = backend.rng(args.seed)
-n_data, steps = (2000, 60) if args.quick else (N_DATA, N_STEPS)
+n_data, steps = (1000, 25) if args.quick else (N_DATA, N_STEPS)
 data = target.sample(n_data, rng)
-flow = train_coupling_flow(data, rng, **({} if steps is None else {"n_steps": steps}))
+small = {"n_blocks": 4, "batch_size": 256} if args.quick else {}
+flow = train_coupling_flow(data, rng, **small, **({} if steps is None else {"n_steps": steps}))
 
-fresh = target.sample(5000 if args.quick else 50_000, backend.rng(args.seed + 1))
+fresh = target.sample(1500 if args.quick else 50_000, backend.rng(args.seed + 1))
 nll = flow.nll(fresh)
-entropy, se = target.entropy(backend.rng(args.seed + 2), 20_000 if args.quick else 200_000)
+entropy, se = target.entropy(backend.rng(args.seed + 2), 5000 if args.quick else 200_000)
 print(f"NLL on fresh points = {nll:.3f} nats, target entropy = {entropy:.3f} +- {se:.3f}, "
       f"gap = {nll - entropy:.3f}")
 
@@ -36,7 +37,7 @@ axes[0].scatter(pts[:, 0], pts[:, 1], c=labels, cmap="tab10", s=2)
 axes[0].set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal", title="data x ~ p (colour = blob)")
 scatter_over_density(axes[1], flow.sample(3000, rng), target.log_prob,
                      title="samples x = T(z), z ~ N(0, I)\n(grey: true density)")
-X, Y, P = density_grid(flow.log_prob)
+X, Y, P = density_grid(flow.log_prob, **({"n": 60} if args.quick else {}))
 axes[2].imshow(P, extent=(-3.5, 3.5, -3.5, 3.5), origin="lower", cmap="viridis")
 axes[2].set_title(f"learned density p_theta, Eq. (77)\n"
                   f"NLL {nll:.3f} vs entropy {entropy:.3f} (gap {nll - entropy:.3f})", fontsize=10)

@@ -25,7 +25,8 @@ args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
 
 if args.quick:
-    N_DATA, N_STEPS, N_CHAINS = 500, 60, 100
+    N_DATA, N_STEPS, N_CHAINS = 300, 30, 50
+quad_n, kl_n = (40, 30) if args.quick else (120, 80)
 rng = backend.rng(args.seed)
 data = TARGET.sample(N_DATA, rng)
 features = RadialBasis.grid(((-2.2, 2.2), (-2.2, 2.2)), GRID_M, WIDTH)
@@ -33,7 +34,8 @@ family = ExponentialFamily(features)
 data_term = np.asarray(backend.to_numpy(family.grad_theta(data))).mean(0)
 
 
-def quad(theta, n=120):
+def quad(theta, n=None):
+    n = quad_n if n is None else n
     log_Z, mean, cov = grid_moments(lambda x: family.energy(theta, x), features, BOX, n)
     return log_Z, backend.to_numpy(mean), backend.to_numpy(cov)
 
@@ -60,12 +62,12 @@ log_Z_star, mean_star, _ = quad(theta_star)
 
 def kl_from_star(t):
     """KL(p_theta* || p_t) = E_theta* [U_t - U_theta*] + log Z_t - log Z_theta* (quadrature)."""
-    return (t - theta_star) @ mean_star + quad(t, 80)[0] - log_Z_star
+    return (t - theta_star) @ mean_star + quad(t, kl_n)[0] - log_Z_star
 
 
-every = max(1, N_STEPS // 40)
+every = max(1, N_STEPS // (10 if args.quick else 40))
 kl = [kl_from_star(t) for t in T[::every]]
-grad_exact = [np.linalg.norm(data_term - quad(t, 80)[1]) for t in T[::every]]
+grad_exact = [np.linalg.norm(data_term - quad(t, kl_n)[1]) for t in T[::every]]
 theta = backend.to_numpy(theta)
 print(f"PCD ({N_STEPS} steps, {N_CHAINS} chains): KL(p_theta* || p_theta) = "
       f"{kl_from_star(theta):.2e} nats (start {kl[0]:.2f}); "

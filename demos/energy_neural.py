@@ -28,13 +28,13 @@ import matplotlib.pyplot as plt  # noqa: E402  (after demo_args chose the matplo
 
 target = distributions.polygon_blobs(8, 2.0, 0.2)
 data = target.sample(2000 if args.quick else N_DATA, backend.rng(args.seed))
-quick = {"n_steps": 20, "n_chains": 64} if args.quick else {}
-short_kw = {**SHORT_RUN, **quick}
-sample_steps = 30 if args.quick else 500
+quick = {"n_steps": 10, "n_chains": 32, "hidden": (16, 16)} if args.quick else {}
+short_kw = {**SHORT_RUN, **quick, **({"mcmc_steps": 10} if args.quick else {})}
+sample_steps = 10 if args.quick else 500
 persistent = train_energy(data, backend.rng(args.seed + 1), **quick)
 short = train_energy(data, backend.rng(args.seed + 2), **short_kw)
 
-pts, area = grid_points((-3.5, 3.5), 40 if args.quick else 351)
+pts, area = grid_points((-3.5, 3.5), 30 if args.quick else 351)
 lp = backend.to_numpy(target.log_prob(pts))
 
 
@@ -52,11 +52,11 @@ def short_run_samples(model, n, rng):
     return backend.to_numpy(model.mean + model.std * z)
 
 
-n_show = 500 if args.quick else N_SHOW
+n_show = 300 if args.quick else N_SHOW
 x_pcd = backend.to_numpy(persistent.sample(n_show, backend.rng(3), n_steps=sample_steps))
 x_short = short_run_samples(short, n_show, backend.rng(4))
 x_long = backend.to_numpy(short.sample(n_show, backend.rng(5), step_size=0.01,
-                                       n_steps=50 if args.quick else LONG_STEPS))
+                                       n_steps=15 if args.quick else LONG_STEPS))
 kl_pcd, kl_short = kl(persistent), kl(short)
 numbers = {"PCD": (kl_pcd, x_pcd), "short-run, K-step samples": (kl_short, x_short),
            "short-run, MALA to equilibrium": (kl_short, x_long)}
@@ -76,7 +76,7 @@ def blob_masses(model):
 
 
 means = backend.to_numpy(target.means)
-g = np.linspace(-3.5, 3.5, 60 if args.quick else 200)
+g = np.linspace(-3.5, 3.5, 40 if args.quick else 200)
 X, Y = np.meshgrid(g, g)
 flat = np.stack([X.ravel(), Y.ravel()], axis=1)
 P_true = np.exp(backend.to_numpy(target.log_prob(flat))).reshape(X.shape)

@@ -28,8 +28,8 @@ args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402  (after demo_args chose the matplotlib mode)
 
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
-quick = {"n_steps": 60, "n_pairs": 512} if args.quick else {}
-n_data, n_sw, grid_n = (1500, 500, 40) if args.quick else (N_DATA, 5000, 110)
+quick = {"n_steps": 30, "n_pairs": 256, "batch_size": 256} if args.quick else {}
+n_data, n_sw, grid_n = (600, 300, 25) if args.quick else (N_DATA, 5000, 110)
 models = {}
 for coupling in ("independent", "ot"):
     rng = backend.rng(args.seed)
@@ -48,7 +48,7 @@ def sw_ratio(x):
 
 
 # E|x_1 - x_0|^2 of the training pairs (standardized units): random pairs vs OT on blocks of 128
-u = backend.to_numpy(data[:2048])
+u = backend.to_numpy(data[:512 if args.quick else 2048])
 u = (u - u.mean(axis=0)) / u.std(axis=0)
 noise = backend.to_numpy(backend.rng(args.seed + 5).standard_normal(u.shape))
 paired = {"independent": noise,
@@ -56,9 +56,9 @@ paired = {"independent": noise,
 pair_cost = {c: float(np.mean(np.sum((u - a) ** 2, axis=1))) for c, a in paired.items()}
 
 fig, axes = plt.subplots(3, 4, figsize=(17, 15.5))
-z = backend.rng(args.seed + 2).standard_normal((2000, 2))
+z = backend.rng(args.seed + 2).standard_normal((2000, 2))[:300 if args.quick else 2000]
 for row, (coupling, model) in enumerate(models.items()):
-    path = model.transport(z, n_steps=20)
+    path = model.transport(z, n_steps=5 if args.quick else 20)
     s = straightness(path)
     ax = axes[row, 0]
     scatter_over_density(ax, path[-1], target.log_prob, color="0.75", s=1)
@@ -85,10 +85,10 @@ X, Y = np.meshgrid(xs, xs)
 grid = backend.asarray(np.stack([X.ravel(), Y.ravel()], axis=1))
 P_true = np.exp(backend.to_numpy(target.log_prob(grid))).reshape(X.shape)
 axes[2, 0].imshow(P_true, extent=(-3.5, 3.5, -3.5, 3.5), origin="lower", cmap="viridis")
-entropy, se = target.entropy(backend.rng(4), 20_000 if args.quick else 200_000)
+entropy, se = target.entropy(backend.rng(4), 5000 if args.quick else 200_000)
 axes[2, 0].set_title(f"true density p\nentropy H = {entropy:.3f} nats", fontsize=10)
-test = fresh[:300 if args.quick else 3000]
-lp_steps = 10 if args.quick else 50                   # RK4 steps of the Liouville ODE
+test = fresh[:100 if args.quick else 3000]
+lp_steps = 3 if args.quick else 50                    # RK4 steps of the Liouville ODE
 for col, (coupling, model) in enumerate(models.items(), start=1):
     P = np.exp(backend.to_numpy(model.log_prob(grid, n_steps=lp_steps))).reshape(X.shape)
     nll = model.nll(test, n_steps=lp_steps)

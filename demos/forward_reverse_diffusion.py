@@ -24,7 +24,7 @@ args = demo_args(__doc__)
 import matplotlib.pyplot as plt  # noqa: E402
 
 if args.quick:
-    N_POINTS, N_STEPS = 300, 30
+    N_POINTS, N_STEPS = 200, 15
 rng = backend.rng(args.seed)
 x0 = TARGET.sample(N_POINTS, rng)
 times = time_grid(N_STEPS, T=T, t_min=T_MIN)

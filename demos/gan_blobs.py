@@ -24,13 +24,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 rng = backend.rng(args.seed)
 target = polygon_blobs(N_MODES, RADIUS, STD)
 data = target.sample(N_DATA, rng)
-n_steps = 40 if args.quick else N_STEPS
+n_steps = 20 if args.quick else N_STEPS
 
 fig, axes = plt.subplots(2, 6, figsize=(19, 8))
 fig.subplots_adjust(hspace=0.45)
 for row, loss in zip(axes, LOSSES):
     model = train_gan(data, rng, n_steps=n_steps, loss=loss, n_snapshots=5)
-    x = model.sample(5000, rng)
+    x = model.sample(1000 if args.quick else 5000, rng)
     cov = metrics.mode_coverage(x, target.means, STD)
     hq = metrics.high_quality_fraction(x, target.means, STD)
     rkl = metrics.reverse_kl_modes(x, target.means)

@@ -23,10 +23,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
 rng = backend.rng(args.seed)
-n_data, kw = (2000, {"n_steps": 20}) if args.quick else (N_DATA, {})
+n_data, kw = (500, {"n_steps": 10}) if args.quick else (N_DATA, {})
 flow = train_hamiltonian_flow(target.sample(n_data, rng), rng, **kw)
 
-fresh = target.sample(2000 if args.quick else 20_000, backend.rng(args.seed + 1))
+fresh = target.sample(300 if args.quick else 20_000, backend.rng(args.seed + 1))
 elbo = backend.to_numpy(flow.elbo(fresh, backend.rng(args.seed + 2)))
 iwae = backend.to_numpy(flow.elbo(fresh[:2000], backend.rng(args.seed + 3), n_samples=64))
 true_ll = backend.to_numpy(target.log_prob(fresh))

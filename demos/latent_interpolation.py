@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
 rng = backend.rng(args.seed)
-n_data, kw = (2000, {"n_steps": 60}) if args.quick else (N_DATA, {})
+n_data, kw = ((1000, {"n_steps": 25, "n_blocks": 4, "batch_size": 256}) if args.quick
+              else (N_DATA, {}))
 flow = train_coupling_flow(target.sample(n_data, rng), rng, **kw)
 
 x_a, x_b = target.means[MODE_A], target.means[MODE_B]

@@ -33,8 +33,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 kw = {}
 if args.quick:
-    SIZES, DIMS, N_SAMPLES, SHOW = [8, 64], (2, 4), 100, (8, 64)
-    kw = dict(n_ode_steps=30, n_mse=200, train=dict(n_steps=100, batch_size=64, hidden=(16, 16)))
+    SIZES, DIMS, N_SAMPLES, SHOW = [8, 64], (2, 4), 50, (8, 64)
+    kw = dict(n_ode_steps=10, n_mse=100, train=dict(n_steps=40, batch_size=64, hidden=(16, 16)))
 curves = {}
 for d in DIMS:
     start = time.perf_counter()

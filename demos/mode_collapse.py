@@ -32,7 +32,7 @@ target = GaussianMixture(xp.asarray([[a, b] for a in LEVELS for b in LEVELS]), S
 mu = backend.to_numpy(target.means)
 rng = backend.rng(args.seed)
 data = target.sample(N_DATA, rng)
-n_steps = 40 if args.quick else N_STEPS
+n_steps = 20 if args.quick else N_STEPS
 
 fig, axes = plt.subplots(2, 5, figsize=(17, 7))
 fig.subplots_adjust(hspace=0.4, wspace=0.35)

@@ -28,8 +28,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
 means, s2 = target.means, target.stds ** 2                          # (K, d), (K,)
 quick = args.quick
-n_particles, n_steps, n_eval = (400, 40, 40) if quick else (N_PARTICLES, N_STEPS, N_EVAL)
-order_steps = ORDER_STEPS[:3] if quick else ORDER_STEPS
+n_particles, n_steps, n_eval = (300, 20, 20) if quick else (N_PARTICLES, N_STEPS, N_EVAL)
+order_steps = (4, 8, 16) if quick else ORDER_STEPS
 
 
 def p_t(t):

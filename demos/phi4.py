@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 if args.quick:
     KAPPAS, SIZE, FIELD_SIZE, FREE_SIZE = np.array([0.2, 0.25, 0.3]), 8, 8, 8
-    N_CHAINS, N_STEPS, BURN = 16, 150, 50
+    N_CHAINS, N_STEPS, BURN = 8, 60, 20
 
 rng = backend.rng(args.seed)
 t0 = time.process_time()
@@ -84,7 +84,7 @@ for k in SHOWN:
     s = sweep[k] if k in sweep else run_hmc(SIZE, k, LAM, N_CHAINS, N_STEPS).samples[BURN:]
     sm = score_matching_phi4(s, SIZE)
     ml = max_likelihood_phi4(s, SIZE, rng, kappa0=START[0] * k, lam0=START[1] * LAM,
-                             n_iter=3 if args.quick else 8, n_sweeps=20 if args.quick else 100)
+                             n_iter=2 if args.quick else 8, n_sweeps=10 if args.quick else 100)
     recovered[k] = sm, ml[:2], ml[2]
     print(f"  kappa {k}, lam {LAM}: score matching ({sm[0]:.4f}, {sm[1]:.4f}); max likelihood "
           f"from ({START[0] * k:.3f}, {START[1] * LAM:.3f}) -> ({ml[0]:.4f}, {ml[1]:.4f})")

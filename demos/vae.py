@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 target = distributions.polygon_blobs(N_MODES, RADIUS, STD)
 rng = backend.rng(args.seed)
-n_data, kw = (2000, {"n_steps": 100}) if args.quick else (N_DATA, {})
+n_data, kw = (1000, {"n_steps": 40}) if args.quick else (N_DATA, {})
 vae = train_vae(target.sample(n_data, rng), rng, **kw)
 
 host = backend.to_numpy
@@ -41,8 +41,8 @@ s = host(samples)
 off = np.min(((s[:, None] - means[None]) ** 2).sum(-1), axis=1) > (N_STD * STD) ** 2
 n_modes = mode_coverage(samples, target.means, STD, N_STD)
 hq = high_quality_fraction(samples, target.means, STD, N_STD)
-entropy, _ = target.entropy(backend.rng(args.seed + 1), 200_000)
-fresh = target.sample(N_BOUND if not args.quick else 300, rng)
+entropy, _ = target.entropy(backend.rng(args.seed + 1), 20_000 if args.quick else 200_000)
+fresh = target.sample(N_BOUND if not args.quick else 150, rng)
 ks = KS if not args.quick else KS[:4]
 bounds = [float(np.mean(host(vae.elbo(fresh, backend.rng(args.seed + 2), n_samples=k))))
           for k in ks]
