@@ -406,7 +406,7 @@ def test_defaults_nll_near_the_entropy_and_density_normalized():
     fresh = blobs.sample(3000, backend.rng(2))
     kl = host(blobs.log_prob(fresh)) - host(model.log_prob(fresh))   # paired: KL(p || p_model)
     assert kl.mean() < 0.1, (kl.mean(), kl.std() / math.sqrt(kl.size))
-    g = np.linspace(-3.5, 3.5, 71)          # spacing 0.1 = std / 3: the Riemann sum is exact to ~1e-9
+    g = np.linspace(-3.5, 3.5, 71)          # spacing std / 3: Riemann sums of the blobs are exact
     X, Y = np.meshgrid(g, g)
     grid = np.stack([X.ravel(), Y.ravel()], axis=1)
     mass = np.exp(host(model.log_prob(backend.asarray(grid)))).sum() * (g[1] - g[0]) ** 2
