@@ -34,7 +34,8 @@ def sinkhorn(a, b, cost, eps, mistake=None):
     schedule = [C.max() / 2 ** k for k in range(60) if C.max() / 2 ** k > eps] + [eps]
     for e in schedule:
         s = {"sign": -1.0 / e, "eps_times": e, "eps_ignored": 1.0}.get(mistake, 1.0 / e)
-        for _ in range(20_000 if e == eps else 500):
+        # rows_only: after one sweep F is fixed (G never moves), so 500 sweeps suffice
+        for _ in range(20_000 if e == eps and mistake != "rows_only" else 500):
             F = (np.log(a) - _lse(s * (G[None] - C), axis=1)) / s
             if mistake != "rows_only":
                 G = (np.log(b) - _lse(s * (F[:, None] - C), axis=0)) / s
