@@ -20,9 +20,9 @@ from mutants import replica_exchange as rm
 # check.langevin is the checker of the exercise "langevin" (the package binds each exercise's
 # name), so the check modules are taken from check.MODULES
 langevin_check, replica_check = check.MODULES["langevin"], check.MODULES["replica_exchange"]
-mala_check = check.MODULES["mala"]
+mala_check, annealed_check = check.MODULES["mala"], check.MODULES["annealed_langevin"]
 EXERCISES = {ex.name: ex for ex in langevin_check.EXERCISES + mala_check.EXERCISES
-             + replica_check.EXERCISES}
+             + annealed_check.EXERCISES + replica_check.EXERCISES}
 
 
 def reference_langevin(score, x0, n_steps, step_size, rng, beta=1.0):
