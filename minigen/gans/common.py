@@ -5,6 +5,15 @@ A generator pushes the latent law p_z = N(0, I_k) forward, x = G_theta(z), so p_
 updates of the adversary (discriminator D or critic f) with one update of G; WGAN keeps the same
 loop with k = n_critic (Arjovsky et al. 2017, arXiv:1701.07875; Gulrajani et al. 2017,
 arXiv:1704.00028). The adversary's loss and the generator's loss are what gan.py and wgan.py define.
+
+What depends on the data. Both trainers centre the data and divide them by one scale s
+(scale_data), so the learning rate, the widths and WGAN-GP's penalty weight lam (a penalty on
+gradients in scaled units) act alike on data of any position and size. What is left is the
+budget, n_steps, set by the resolution rho = (a mode's std) / s: G must send N(0, I) onto modes of
+relative width rho, and a continuous G leaves on the lines between modes the mass it has not yet
+squeezed into them, at a rate limited by how fast Adam grows the weights. The defaults (4000
+steps) suit the course's blobs, rho = 0.14; PacGAN's grid and ring (rho = 0.018 and 0.014) need
+15-20x more steps (benchmarks/gan_benchmarks.py and the README give what each budget reaches).
 """
 import contextlib
 import math

@@ -141,6 +141,7 @@ def train_gan(data, rng, *, n_steps=4000, k=1, loss="non_saturating", latent_dim
     and scaled internally (common.scale_data); samples come back in data units. history: step,
     value (V of Eq. (47) on the last D batch), g_loss, snapshots [(step, samples (1000, d))].
     The defaults reach the 8 modes of the course's blobs (README, training table).
+    On data with finer modes, raise n_steps (gans.common says why and by how much).
 
     pack = m (PacGAN, Lin et al. 2018, arXiv:1712.04086): D sees m samples concatenated, a
     point of R^{m d}; each batch of batch_size points (a multiple of m) is cut into batch_size / m

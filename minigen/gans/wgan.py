@@ -128,6 +128,7 @@ def train_wgan(data, rng, *, lipschitz="gp", n_steps=4000, n_critic=2, lam=0.1, 
     and scaled by one factor s internally; history["w1"] is the critic's W1 estimate in data
     units. lam = 0.1 is Gulrajani et al.'s value for 2D toy data (10 is for images). The defaults
     (WGAN-GP) cover the 8 modes of the course's blobs (README, training table).
+    On data with finer modes, raise n_steps (gans.common says why and by how much).
 
     pack = m (PacGAN, Lin et al. 2018, arXiv:1712.04086): f sees m samples concatenated, a point
     of R^{m d}; a batch of batch_size points (a multiple of m) makes batch_size / m real and fake
