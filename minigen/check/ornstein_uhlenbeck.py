@@ -1,10 +1,9 @@
-"""Check a student's exact Ornstein-Uhlenbeck sampler and Euler-Maruyama OU step.
+"""Check a student's exact Ornstein-Uhlenbeck sampler (and the helpers ou_euler.py shares).
 
     dx_t = -kappa x_t dt + sigma dW_t                                                  (Eq. 123)
     x_t = e^{-kappa t} x_0 + sigma ((1 - e^{-2 kappa t}) / (2 kappa))^{1/2} z      (Th. 8, Eq. 124)
-    x_{t+dt} = x_t - kappa x_t dt + sigma sqrt(dt) xi                  (Euler-Maruyama, Eq. 122)
-Notes §2.8.2, §6.1.3, §6.2.1. Oracles: both laws are Gaussian in closed form given the start, at
-several (t or dt, kappa, sigma) so that a formula that ignores kappa or sigma fails. From n
+Notes §2.8.2, §6.2.1. Oracle: the law is Gaussian in closed form given the start, at several
+(t, kappa, sigma) so that a formula that ignores kappa or sigma fails. From n
 independent draws: SE of a mean sqrt(Var / n), of log s^2 sqrt(2 / (n - 1)) (Gaussian), of a
 correlation 1 / sqrt(n); the Gaussian shape through P(|u| < 1), P(|u| < 2) (binomial SE).
 """
@@ -21,9 +20,6 @@ N = 20_000                    # independent draws per case
 X0 = np.array([1.5, -2.0])
 # (t, kappa, sigma): the normalized kappa = 1, sigma = sqrt(2) of Eq. (128) and three others
 OU_CASES = [(0.3, 1.0, SQRT2), (1.0, 0.4, 0.7), (0.2, 2.5, 1.6), (2.0, 0.5, 3.0)]
-# (dt, kappa, sigma, x): one Euler step from x; dt not small, so that dt and sqrt(dt) differ
-EULER_CASES = [(0.1, 1.0, SQRT2, (2.0, -1.0)), (0.5, 0.4, 0.7, (3.0, 1.0)),
-               (0.3, 2.5, 1.6, (-1.5, 2.0))]
 
 
 def sample_moments(x, var):
@@ -83,9 +79,9 @@ def name_together(mistakes, se):
     return out
 
 
-def _same_seed(student, ctx, x0, args, what):
+def same_seed(student, ctx, x0, args, what):
     """The contract's measurement: two runs with the same rng stream give the same samples."""
-    a, b = (_run(student, ctx, x0, args, what, stream=1) for _ in range(2))
+    a, b = (run_student(student, ctx, x0, args, what, stream=1) for _ in range(2))
     differ = float(not np.array_equal(a, b))
     return Measurement([differ], [0.0], tol=0.5, labels=["two runs with the same seed"],
                        mistakes={"random numbers drawn from a global state (np.random), not "
@@ -101,7 +97,7 @@ def drawn_once(ctx, key, draw):
     return cache[key]
 
 
-def _run(student, ctx, x0, args, what, stream=None):
+def run_student(student, ctx, x0, args, what, stream=None):
     """student(x0, first, rng, kappa=, sigma=) as a host array of x0's shape; rng must be used."""
     first, kappa, sigma = args
     rng = ctx.rng(stream)
@@ -161,7 +157,7 @@ Returns x_t: (n, d), one independent draw per starting point (no time discretiza
 
 def _ou_samples(student, ctx):
     x0 = np.tile(X0, (N, 1))
-    return drawn_once(ctx, "ou_sample", lambda: [_run(student, ctx, x0, case, "ou_sample")
+    return drawn_once(ctx, "ou_sample", lambda: [run_student(student, ctx, x0, case, "ou_sample")
                                                  for case in OU_CASES])
 
 
@@ -177,7 +173,7 @@ def _ou_measurement(student, ctx, part):
 
 def ou_contract(student, ctx):
     """Shapes, the use of rng, and the same samples for the same seed."""
-    return _same_seed(student, ctx, np.zeros((5, 3)), (0.5, 1.0, SQRT2), "ou_sample")
+    return same_seed(student, ctx, np.zeros((5, 3)), (0.5, 1.0, SQRT2), "ou_sample")
 
 
 def ou_mean(student, ctx):
@@ -200,10 +196,10 @@ def ou_gaussian(student, ctx):
                                  [1 / math.sqrt(3), 1.0]})
 
 
-def _pilot(what, total):
+def make_pilot(what, total):
     def pilot(student, ctx):
         x0 = np.zeros((2000, 2))
-        seconds = ctx.timed(lambda: _run(student, ctx, x0, (0.5, 1.0, SQRT2), what))
+        seconds = ctx.timed(lambda: run_student(student, ctx, x0, (0.5, 1.0, SQRT2), what))
         return seconds, total / 2000
     return pilot
 
@@ -211,71 +207,11 @@ def _pilot(what, total):
 OU_HINT = ("notes Th. 8, Eq. (124): x_t = e^{-kappa t} x_0 + sigma sqrt((1 - e^{-2 kappa t}) / "
            "(2 kappa)) z, z ~ N(0, Id) drawn from rng")
 
-# ---- ou_euler_step: one Euler-Maruyama step of Eq. (123) ------------------------------------
-EULER_CONTRACT = Contract(
-    function="ou_euler_step",
-    params=("x", "dt", "rng", "kappa=1.0", "sigma=np.sqrt(2.0)"),
-    title="Exercise: one Euler-Maruyama step of the Ornstein-Uhlenbeck equation, notes §6.1.3 "
-          "Eq. (122)-(123)",
-    doc="""One Euler-Maruyama step (Eq. 122) of dx = -kappa x dt + sigma dW (Eq. 123).
-
-x: (n, d) array, the states at time t.
-dt: float > 0, the time step.
-rng: a numpy.random.Generator; draw every random number from it.
-kappa, sigma: floats > 0, the coefficients of Eq. (123).
-Returns the states at time t + dt: (n, d).""")
-
-
-def _em(mean_factor, var):
-    return lambda h, k, s, x: (mean_factor(h, k, s) * np.asarray(x), var(h, k, s), 0.0)
-
-
-_EM_MEAN = lambda h, k, s: 1 - k * h                                             # noqa: E731
-_EM_VAR = lambda h, k, s: s ** 2 * h                                             # noqa: E731
-EULER_MISTAKES = {   # name -> (dt, kappa, sigma, x) -> (mean, variance, correlation)
-    "dt for sqrt(dt): noise sigma dt xi": _em(_EM_MEAN, lambda h, k, s: s ** 2 * h ** 2),
-    "drift sign: x + kappa x dt": _em(lambda h, k, s: 1 + k * h, _EM_VAR),
-    "kappa ignored (kappa = 1 assumed)": _em(lambda h, k, s: 1 - h, _EM_VAR),
-    "no drift: x + sigma sqrt(dt) xi": _em(lambda h, k, s: 1.0, _EM_VAR),
-    "sigma^2 for sigma: noise sigma^2 sqrt(dt) xi": _em(_EM_MEAN, lambda h, k, s: s ** 4 * h),
-    "sqrt(2 dt) for sqrt(dt) (the Langevin noise of Eq. 118)":
-        _em(_EM_MEAN, lambda h, k, s: 2 * s ** 2 * h),
-    "sigma ignored (sigma = sqrt(2) assumed)": _em(_EM_MEAN, lambda h, k, s: 2 * h),
-    "the exact OU transition of Th. 8 (Eq. 124), not the Euler step of Eq. (122)":
-        lambda h, k, s, x: (math.exp(-k * h) * np.asarray(x), ou_law(h, k, s)[1], 0.0),
-}
-
-
-def _euler_measurement(student, ctx, part):
-    samples = drawn_once(ctx, "ou_euler_step", lambda: [
-        _run(student, ctx, np.tile(x, (N, 1)), (h, k, s), "ou_euler_step")
-        for h, k, s, x in EULER_CASES])
-    laws = [(_EM_MEAN(*c[:3]) * np.asarray(c[3]), _EM_VAR(*c[:3]), 0.0) for c in EULER_CASES]
-    mistakes = {k: [f(*c) for c in EULER_CASES] for k, f in EULER_MISTAKES.items()}
-    labels = [f"dt={h:g}, kappa={k:g}, sigma={s:.3g}, x={x}" for h, k, s, x in EULER_CASES]
-    return law_measurement(samples, laws, mistakes, part, labels)
-
-
-def euler_contract(student, ctx):
-    """Shapes, the use of rng, and the same samples for the same seed."""
-    return _same_seed(student, ctx, np.ones((5, 3)), (0.1, 1.0, SQRT2), "ou_euler_step")
-
-
-def euler_mean(student, ctx):
-    return _euler_measurement(student, ctx, "mean")
-
-
-def euler_covariance(student, ctx):
-    return _euler_measurement(student, ctx, "variance")
-
-
-EULER_HINT = ("notes Eq. (122) with V(x) = -kappa x (Eq. 123): x + (-kappa x) dt + sigma "
-              "sqrt(dt) xi, xi ~ N(0, Id) drawn from rng")
 CHECKS = "minigen.diffusion.ornstein_uhlenbeck"
 EXERCISES = [
     Exercise(
         name="ou_sample", aliases=("ou", "ornstein_uhlenbeck"), contract=OU_CONTRACT,
-        pilot=_pilot("ou_sample", len(OU_CASES) * N), properties=[
+        pilot=make_pilot("ou_sample", len(OU_CASES) * N), properties=[
             Property("contract", "returns (n, d), draws from rng, same seed same samples",
                      ou_contract, "draw every random number from the rng argument"),
             Property("mean", "E[x_t | x_0] = e^{-kappa t} x_0 at several (t, kappa, sigma) "
@@ -285,15 +221,5 @@ EXERCISES = [
                      ("contract",)),
             Property("gaussian", "x_t given x_0 is Gaussian (Th. 8)", ou_gaussian,
                      "notes Th. 8: z ~ N(0, Id), rng.standard_normal", ("mean", "variance")),
-        ]),
-    Exercise(
-        name="ou_euler_step", aliases=("ou_euler", "euler_maruyama"), contract=EULER_CONTRACT,
-        pilot=_pilot("ou_euler_step", len(EULER_CASES) * N), properties=[
-            Property("contract", "returns (n, d), draws from rng, same seed same samples",
-                     euler_contract, "draw every random number from the rng argument"),
-            Property("one_step_mean", "E[x_{t+dt} | x_t] = x_t - kappa x_t dt (Eq. 122)",
-                     euler_mean, EULER_HINT, ("contract",)),
-            Property("one_step_covariance", "Cov[x_{t+dt} | x_t] = sigma^2 dt Id (Eq. 122)",
-                     euler_covariance, EULER_HINT, ("contract",)),
         ]),
 ]
