@@ -126,8 +126,9 @@ def test_calls_per_step():
         calls["score"] += 1
         return score(x)
     hmc(lp, sc, exact(10), 7, 0.2, 4, backend.rng(0), progress=False)
-    # one call each at x0; then per step log_prob once and score L + 1 times
-    assert calls == {"log_prob": 1 + 7, "score": 1 + 7 * 5}
+    # one call each at x0; then per step log_prob once and score L times (the gradient at the
+    # current state is kept from the step before)
+    assert calls == {"log_prob": 1 + 7, "score": 1 + 7 * 4}
 
 
 def test_hmc_on_every_backend(xpb):
@@ -139,17 +140,22 @@ def test_hmc_on_every_backend(xpb):
 
 
 def test_same_seed_same_chains_and_the_random_draws():
-    a = hmc(log_prob, score, exact(50), 4, 0.3, 3, backend.rng(7), progress=False).samples
-    b = hmc(log_prob, score, exact(50), 4, 0.3, 3, backend.rng(7), progress=False).samples
+    a = hmc(log_prob, score, exact(50), 4, 0.6, 3, backend.rng(7), progress=False).samples
+    b = hmc(log_prob, score, exact(50), 4, 0.6, 3, backend.rng(7), progress=False).samples
     np.testing.assert_array_equal(a, b)
     # the documented draws: a momentum (n, d) then uniforms (n,), per step
+    # (every step from fresh gradients: the one HMC keeps from the step before must be the same,
+    # after accepted and rejected moves alike)
     rng = backend.rng(7)
     x = exact(50)
-    p = rng.standard_normal((50, 3))
-    y, p_y = leapfrog(x, p, lambda q: -score(q), lambda m: m, 0.3, 3)
-    log_r = log_prob(y) - log_prob(x) + 0.5 * (np.sum(p * p, 1) - np.sum(p_y * p_y, 1))
-    first = np.where((np.log(rng.random(50)) < log_r)[:, None], y, x)
-    np.testing.assert_allclose(a[0], first, atol=1e-12)
+    for k in range(4):
+        p = rng.standard_normal((50, 3))
+        y, p_y = leapfrog(x, p, lambda q: -score(q), lambda m: m, 0.6, 3)
+        log_r = log_prob(y) - log_prob(x) + 0.5 * (np.sum(p * p, 1) - np.sum(p_y * p_y, 1))
+        accept = np.log(rng.random(50)) < log_r
+        assert 0 < accept.sum() < 50                   # both branches of the kept gradient
+        x = np.where(accept[:, None], y, x)
+        np.testing.assert_allclose(a[k], x, atol=1e-12)
 
 
 def test_a_diverging_trajectory_names_the_step():

@@ -27,7 +27,8 @@ def hmc(log_prob, score, x0, n_steps, step_size, n_leapfrog, rng, *, jitter=0.0,
     mode of frequency w by the angle w T: modes with w T near a multiple of pi are only flipped,
     their variance (and that of phi^2-like observables) then relaxes very slowly; jitter ~0.2
     mixes them.
-    Per step: log_prob once (log pi of the current state is cached) and score L + 1 times.
+    Per step: log_prob once and score L times (log pi and its gradient at the current state
+    are kept from the step before).
     Returns ChainResult: samples (n_steps // thin, n_chains, d), accept_rate (n_chains,), final.
     A trajectory that turns NaN or inf (eps past the leapfrog stability limit ~2 / sqrt(L_U),
     L_U the largest curvature of U) raises FloatingPointError naming the step.
@@ -43,10 +44,17 @@ def hmc(log_prob, score, x0, n_steps, step_size, n_leapfrog, rng, *, jitter=0.0,
     jitter = check_number(jitter, "jitter", 0.0, 1.0, high_open=True)
     n, d = x.shape
     lp_x = checked_call(log_prob, x, "log_prob", (n,))
-    checked_call(score, x, "score", (n, d))
+    # a trajectory's first gradient is known: grad U at the current state, the end of the last
+    # trajectory where it was accepted and its start where it was not
+    grads = {"start": -checked_call(score, x, "score", (n, d)), "end": None}
 
     def grad_U(q):
-        return -score(q)
+        # leapfrog asks for grad U at its start q = x first (its opening half kick)
+        if grads["start"] is not None:
+            g, grads["start"] = grads["start"], None
+            return g
+        grads["end"] = g = -score(q)
+        return g
 
     def grad_K(p):                                                   # K(p) = |p|^2 / 2
         return p
@@ -56,6 +64,7 @@ def hmc(log_prob, score, x0, n_steps, step_size, n_leapfrog, rng, *, jitter=0.0,
     for k in steps(n_steps, "HMC", progress, start=1):
         h = eps * (1.0 + jitter * (2.0 * float(rng.random()) - 1.0)) if jitter else eps
         p = rng.standard_normal((n, d))                              # fresh momentum every step
+        g_x = grads["start"]
         try:
             y, p_y = leapfrog(x, p, grad_U, grad_K, h, n_leapfrog)    # Eq. (12), L steps
         except FloatingPointError as err:
@@ -70,6 +79,7 @@ def hmc(log_prob, score, x0, n_steps, step_size, n_leapfrog, rng, *, jitter=0.0,
         accept = xp.log(rng.random((n,))) < log_r
         x = xp.where(accept[:, None], y, x)                          # p is then discarded
         lp_x = xp.where(accept, lp_y, lp_x)
+        grads["start"] = xp.where(accept[:, None], grads["end"], g_x)
         n_accept = n_accept + accept
         if k % thin == 0:
             kept[k // thin - 1] = x
