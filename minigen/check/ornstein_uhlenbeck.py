@@ -3,9 +3,9 @@
     dx_t = -kappa x_t dt + sigma dW_t                                                  (Eq. 123)
     x_t = e^{-kappa t} x_0 + sigma ((1 - e^{-2 kappa t}) / (2 kappa))^{1/2} z      (Th. 8, Eq. 124)
 Notes §2.8.2, §6.2.1. Oracle: the law is Gaussian in closed form given the start, at several
-(t, kappa, sigma) so that a formula that ignores kappa or sigma fails. From n
-independent draws: SE of a mean sqrt(Var / n), of log s^2 sqrt(2 / (n - 1)) (Gaussian), of a
-correlation 1 / sqrt(n); the Gaussian shape through P(|u| < 1), P(|u| < 2) (binomial SE).
+(t, kappa, sigma) so that a formula that ignores kappa or sigma fails. From n independent draws:
+SE of a mean sqrt(Var / n), of log s^2 sqrt(2 / (n - 1)) (Gaussian), of a correlation
+1 / sqrt(n); the Gaussian shape through P(|u| < 1), P(|u| < 2) (binomial SE).
 """
 import math
 

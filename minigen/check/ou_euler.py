@@ -19,7 +19,6 @@ from minigen.check.ornstein_uhlenbeck import (N, SQRT2, drawn_once, law_measurem
 EULER_CASES = [(0.1, 1.0, SQRT2, (2.0, -1.0)), (0.5, 0.4, 0.7, (3.0, 1.0)),
                (0.3, 2.5, 1.6, (-1.5, 2.0))]
 
-# ---- ou_euler_step: one Euler-Maruyama step of Eq. (123) ------------------------------------
 EULER_CONTRACT = Contract(
     function="ou_euler_step",
     params=("x", "dt", "rng", "kappa=1.0", "sigma=np.sqrt(2.0)"),
