@@ -496,13 +496,13 @@ def test_bad_input(call, error, message):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("pack", [1, 2])
-def test_gan_defaults_cover_the_eight_blobs_with_and_without_packing(pack):
+def test_gan_defaults_with_packing_cover_the_eight_blobs():
     # the course's data must keep their quality when the discriminator sees packs; measured
-    # (benchmarks/gan_benchmarks.py, seeds 0-2): 94.8 % without packing, 94.3 % with pack 2
+    # (benchmarks/gan_benchmarks.py, seeds 0-2): 94.3 % with pack 2 (94.8 % without, not
+    # retrained here to keep the suite short)
     rng = backend.rng(0)
     target = polygon_blobs(8, 2.0, 0.2)
-    model = gan.train_gan(target.sample(5000, rng), rng, pack=pack)
+    model = gan.train_gan(target.sample(5000, rng), rng, pack=2)
     x = model.sample(5000, rng)
     assert metrics.mode_coverage(x, target.means, 0.2) == 8
     assert metrics.high_quality_fraction(x, target.means, 0.2) >= 0.9
