@@ -27,6 +27,7 @@ from timing import timed
 from minigen import backend, metrics
 from minigen.backend import xp
 from minigen.distributions import GaussianMixture, polygon_blobs
+from minigen.gans import common
 from minigen.gans.gan import train_gan
 from minigen.gans.wgan import train_wgan
 
@@ -35,6 +36,7 @@ STEPS = {"GAN": 60000, "WGAN-GP": 16000}         # generator steps on the grid a
 CONFIGS = [("GAN", train_gan, 1), ("GAN + pack 2", train_gan, 2), ("GAN + pack 4", train_gan, 4),
            ("WGAN-GP", train_wgan, 1), ("WGAN-GP + pack 2", train_wgan, 2),
            ("WGAN-GP + pack 4", train_wgan, 4)]
+TRAINERS = {name: (trainer, pack) for name, trainer, pack in CONFIGS}
 # PacGAN's Table 1 (modes, high quality %, reverse KL), for the rows it reports
 PACGAN = {("grid", "GAN"): "17.3 / 94.8% / 0.70", ("grid", "GAN + pack 4"): "24.8 / 93.6% / 0.04",
           ("ring", "GAN"): "6.3 / 98.2% / 0.45", ("ring", "GAN + pack 2"): "7.9 / 95.6% / 0.07"}
@@ -66,7 +68,7 @@ def _mean_sd(v, digits=1):
 def run(dname, name, seed, steps):
     """Train one configuration on one seed: (scores, CPU seconds, G steps, samples (N_EVAL, d))."""
     target, std = datasets()[dname]
-    trainer, pack = {c[0]: c[1:] for c in CONFIGS}[name]
+    trainer, pack = TRAINERS[name]
     rng = backend.rng(seed)
     data = target.sample(N_DATA, rng)
     kw = {} if steps is None else {"n_steps": steps}
@@ -120,9 +122,8 @@ def main():
 
 
 def resolution_scale(target):
-    """The data's scale s of common.scale_data, from a large sample: sqrt(mean coord. variance)."""
-    x = target.sample(100_000, backend.rng(0))
-    return float(xp.sqrt(xp.mean(xp.var(x, axis=0))))
+    """The data's scale s of common.scale_data, from a large sample of the target."""
+    return common.scale_data(target.sample(100_000, backend.rng(0)), 1)[2]
 
 
 def figure(shots, out):

@@ -9,28 +9,30 @@ import numpy as np
 
 from minigen import backend
 from minigen.check.exercise import Contract, Exercise, Measurement, Property
-from minigen.check.langevin import (CONTRACT_HINT, MU, S2_STEP, _diag_score, _gauss_samples,
-                                    _run, _same_seed, _se, ula_variance_path)
+from minigen.check.langevin import (CONTRACT_HINT, MU, S2_STEP, diag_score, gauss_samples,
+                                    run_chain, same_seed, mean_se, ula_variance_path)
 
 # annealing on N(0, S2_ANN I), d = 2, from exact samples of it
 BETAS_ANN, H_ANN, S2_ANN, N_ANN = np.geomspace(0.05, 1.0, 16), 0.2, 2.0, 60_000
 
 
 def annealed_run(student, ctx, x0, betas, h, score, stream=None):
-    return _run(student, ctx, lambda rng: (score, backend.asarray(x0), backend.asarray(betas), h,
-                                           rng), (len(betas),) + x0.shape, stream)
+    def args(rng):
+        return score, backend.asarray(x0), backend.asarray(betas), h, rng
+    return run_chain(student, ctx, args, (len(betas),) + x0.shape, stream)
 
 
 def _annealed_path(student, ctx):
     """x_0, ..., x_T of the chains from exact N(0, S2_ANN I) samples: (T + 1, n, 2)."""
-    x0 = _gauss_samples(ctx, S2_ANN * np.eye(2), N_ANN)
-    xs = annealed_run(student, ctx, x0, BETAS_ANN, H_ANN, _diag_score(np.zeros(2), S2_ANN))
+    x0 = gauss_samples(ctx, S2_ANN * np.eye(2), N_ANN)
+    xs = annealed_run(student, ctx, x0, BETAS_ANN, H_ANN, diag_score(np.zeros(2), S2_ANN))
     return np.concatenate([x0[None], xs])
 
 
 def annealed_contract(student, ctx):
-    return _same_seed(lambda: annealed_run(student, ctx, np.zeros((5, 2)), np.array([0.2, 0.5,
-                                           1.0]), 0.1, _diag_score(MU, S2_STEP), stream=1))
+    betas = np.array([0.2, 0.5, 1.0])
+    return same_seed(lambda: annealed_run(student, ctx, np.zeros((5, 2)), betas, 0.1,
+                                          diag_score(MU, S2_STEP), stream=1))
 
 
 def _noise_variances():
@@ -51,7 +53,7 @@ def annealed_one_step_covariance(student, ctx):
     r = path[1:] - path[:-1] * (1 - H_ANN / S2_ANN)                      # (T, n, 2)
     r2 = (r ** 2).reshape(len(BETAS_ANN), -1).T                          # (2 n, T)
     v = 2 * H_ANN / BETAS_ANN
-    return Measurement(r2.mean(axis=0), v, _se(2 * v * v, r2),
+    return Measurement(r2.mean(axis=0), v, mean_se(2 * v * v, r2),
                        labels=[f"step {t + 1} (beta = {b:.3g})" for t, b in
                                enumerate(BETAS_ANN)], mistakes=_noise_variances())
 
@@ -64,7 +66,7 @@ def annealed_variance_recursion(student, ctx):
     """On N(0, s^2) from exact samples: Var x_t = (1 - h / s^2)^2 Var x_(t-1) + 2 h / beta_t."""
     x2 = (_annealed_path(student, ctx)[1:] ** 2).reshape(len(BETAS_ANN), -1).T    # (2 n, T)
     v = _variance_path(2 * H_ANN / BETAS_ANN)
-    return Measurement(x2.mean(axis=0), v, _se(2 * v * v, x2),
+    return Measurement(x2.mean(axis=0), v, mean_se(2 * v * v, x2),
                        labels=[f"step {t + 1} (beta = {b:.3g})" for t, b in
                                enumerate(BETAS_ANN)],
                        mistakes={k: _variance_path(nv) for k, nv in _noise_variances().items()})
@@ -73,7 +75,7 @@ def annealed_variance_recursion(student, ctx):
 def annealed_pilot(student, ctx):
     seconds = ctx.timed(lambda: annealed_run(student, ctx, np.zeros((2000, 2)),
                                              np.linspace(0.2, 1.0, 5), 0.1,
-                                             _diag_score(MU, S2_STEP)))
+                                             diag_score(MU, S2_STEP)))
     return seconds, 2 * len(BETAS_ANN) * N_ANN / (2000 * 5)
 
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from minigen import backend
 from minigen.check.exercise import Contract, Exercise, Measurement, Property
-from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, _gauss_samples, _run,
-                                    _same_seed, _se, _second_moments, centered_gaussian)
+from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, gauss_samples, run_chain,
+                                    same_seed, mean_se, second_moments, centered_gaussian)
 
 # 1-D quartic target log pi = -x^2 / 2 - x^4 / 8; a trajectory of time EPS * LF ~ 2 (a large
 # turn, so that a kept momentum and a fresh one differ); invariance of N(0, COV)
@@ -109,13 +109,14 @@ REFRESH_MISTAKE = ("momentum drawn once before the loop: it must be drawn afresh
 
 
 def hmc_run(student, ctx, log_prob, score, x0, n_steps, eps, lf, stream=None):
-    return _run(student, ctx, lambda rng: (log_prob, score, backend.asarray(x0), n_steps, eps,
-                                           lf, rng), (n_steps,) + x0.shape, stream)
+    def args(rng):
+        return log_prob, score, backend.asarray(x0), n_steps, eps, lf, rng
+    return run_chain(student, ctx, args, (n_steps,) + x0.shape, stream)
 
 
 def hmc_contract(student, ctx):
-    return _same_seed(lambda: hmc_run(student, ctx, quartic_log_prob, quartic_score,
-                                      np.zeros((5, 2)), 3, 0.2, 3, stream=1))
+    return same_seed(lambda: hmc_run(student, ctx, quartic_log_prob, quartic_score,
+                                     np.zeros((5, 2)), 3, 0.2, 3, stream=1))
 
 
 def _steps(student, ctx, n_steps):
@@ -131,7 +132,7 @@ def _by_points(k, mistake=None):
 def acceptance(student, ctx):
     moved = (_steps(student, ctx, 1)[0] != X_HMC[:, None]).T        # (n, points)
     p = _by_points(0)
-    return Measurement(moved.mean(axis=0), p, _se(p * (1 - p), moved),
+    return Measurement(moved.mean(axis=0), p, mean_se(p * (1 - p), moved),
                        labels=[f"x = {x}" for x in X_HMC],
                        mistakes={k: _by_points(0, v) for k, v in MISTAKES.items()})
 
@@ -142,7 +143,7 @@ def one_step_moments(student, ctx):
     law = np.array([step_law(x) for x in X_HMC])
     var = np.concatenate([law[:, 2] - law[:, 1] ** 2, np.full(len(X_HMC), 0.0)])
     return Measurement(values.mean(axis=0), np.concatenate([law[:, 1], law[:, 2]]),
-                       _se(var, values),
+                       mean_se(var, values),
                        labels=[f"E {m} at x = {x}" for m in ("dx", "dx^2") for x in X_HMC],
                        mistakes={k: np.concatenate([_by_points(1, v), _by_points(2, v)])
                                  for k, v in MISTAKES.items()})
@@ -154,7 +155,7 @@ def momentum_refresh(student, ctx):
     values = np.concatenate([x2, x2 ** 2], axis=1)
     law = np.array([two_step_law(float(x)) for x in X_HMC])          # (points, 2)
     bad = np.array([two_step_law(float(x), "no_refresh") for x in X_HMC])
-    return Measurement(values.mean(axis=0), law.T.ravel(), _se(0.0, values),
+    return Measurement(values.mean(axis=0), law.T.ravel(), mean_se(0.0, values),
                        labels=[f"E {m} at x_0 = {x}" for m in ("x_2", "x_2^2") for x in X_HMC],
                        mistakes={REFRESH_MISTAKE: bad.T.ravel()})
 
@@ -162,9 +163,9 @@ def momentum_refresh(student, ctx):
 def invariance(student, ctx):
     """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after K_INV steps."""
     log_prob, score = centered_gaussian(COV)
-    x = hmc_run(student, ctx, log_prob, score, _gauss_samples(ctx, COV, N_INV), K_INV, EPS_INV,
+    x = hmc_run(student, ctx, log_prob, score, gauss_samples(ctx, COV, N_INV), K_INV, EPS_INV,
                 LF_INV)[-1]
-    est, expected, se = _second_moments(x, COV)
+    est, expected, se = second_moments(x, COV)
     return Measurement(est, expected, se, labels=["E x1^2", "E x2^2", "E x1 x2"])
 
 

@@ -24,7 +24,7 @@ N_POINT = 10_000
 H_ST, S2_ST, N_ST, K_ST = 0.5, np.array([1.0, 3.0]), 40_000, 50
 
 
-def _run(student, ctx, args, shape, stream=None):
+def run_chain(student, ctx, args, shape, stream=None):
     """student(*args(rng)) as host samples of ``shape``; the rng must have been used."""
     rng = ctx.rng(stream)
     samples = ctx.array(ctx.call(student, *args(rng)), shape, "the returned samples")
@@ -34,18 +34,18 @@ def _run(student, ctx, args, shape, stream=None):
     return samples
 
 
-def _same_seed(run):
+def same_seed(run):
     differ = float(not np.array_equal(run(), run()))
     return Measurement([differ], [0.0], tol=0.5, labels=["two runs with the same seed"],
                        mistakes={GLOBAL_RNG: [1.0]})
 
 
-def _diag_score(mu, s2):
+def diag_score(mu, s2):
     """The score (n, d) -> (n, d) of N(mu, diag s2), on arrays of the active backend."""
     return lambda x: (backend.asarray(mu) - x) / backend.asarray(s2)
 
 
-def _gauss_samples(ctx, cov, n):
+def gauss_samples(ctx, cov, n):
     """n exact samples of N(0, cov) (a generator of the check, not the student's rng)."""
     g = np.random.default_rng(1000 + ctx.seed)
     return g.standard_normal((n, len(cov))) @ np.linalg.cholesky(cov).T
@@ -65,37 +65,38 @@ def centered_gaussian(cov):
     return log_prob, score
 
 
-def _se(var, values):
+def mean_se(var, values):
     """SE of the mean of ``values`` (n, k) over n chains: sqrt(var / n) at the larger of the
     correct variance ``var`` and the measured one (so a named mistake is judged at its own
     spread; for a correct function the two agree)."""
     return np.sqrt(np.maximum(var, values.var(axis=0)) / len(values))
 
 
-def _second_moments(x, cov):
+def second_moments(x, cov):
     """E x1^2, E x2^2, E x1 x2 over the chains, with SEs under N(0, cov): Var(x_i x_j) = C_ii C_jj
     + C_ij^2."""
     products = np.stack([x[:, 0] ** 2, x[:, 1] ** 2, x[:, 0] * x[:, 1]], axis=1)    # (n, 3)
     var = [2 * cov[0, 0] ** 2, 2 * cov[1, 1] ** 2, cov[0, 0] * cov[1, 1] + cov[0, 1] ** 2]
-    return products.mean(axis=0), [cov[0, 0], cov[1, 1], cov[0, 1]], _se(var, products)
+    return products.mean(axis=0), [cov[0, 0], cov[1, 1], cov[0, 1]], mean_se(var, products)
 
 
 # --- ULA (Eq. 118, 122) --------------------------------------------------------------------------
 
 def ula_run(student, ctx, x0, n_steps, h, beta, score, stream=None):
-    return _run(student, ctx, lambda rng: (score, backend.asarray(x0), n_steps, h, rng, beta),
-                (n_steps,) + x0.shape, stream)
+    def args(rng):
+        return score, backend.asarray(x0), n_steps, h, rng, beta
+    return run_chain(student, ctx, args, (n_steps,) + x0.shape, stream)
 
 
 def ula_contract(student, ctx):
     """Shapes, the use of rng, and the same samples for the same seed."""
-    return _same_seed(lambda: ula_run(student, ctx, np.zeros((5, 2)), 3, 0.1, 1.0,
-                                      _diag_score(MU, S2_STEP), stream=1))
+    return same_seed(lambda: ula_run(student, ctx, np.zeros((5, 2)), 3, 0.1, 1.0,
+                                     diag_score(MU, S2_STEP), stream=1))
 
 
 def _ula_step(student, ctx, beta):
     x0 = np.repeat(POINTS, N_POINT, axis=0)
-    y = ula_run(student, ctx, x0, 1, H, beta, _diag_score(MU, S2_STEP))[0]
+    y = ula_run(student, ctx, x0, 1, H, beta, diag_score(MU, S2_STEP))[0]
     return (y - x0).reshape(len(POINTS), N_POINT, 2)                     # (points, n, d)
 
 
@@ -105,7 +106,7 @@ def ula_one_step_mean(student, ctx):
     for beta in BETAS:
         dx = _ula_step(student, ctx, beta)
         est.append(dx.mean(axis=1))
-        se.append([_se(2 * H / beta, d) for d in dx])
+        se.append([mean_se(2 * H / beta, d) for d in dx])
     labels = [f"x = ({p[0]:g}, {p[1]:g}), beta = {b}, coordinate {i + 1}" for b in BETAS
               for p in POINTS for i in range(2)]
 
@@ -129,7 +130,7 @@ def ula_one_step_covariance(student, ctx):
         products = np.stack([c[:, 0] ** 2, c[:, 1] ** 2, c[:, 0] * c[:, 1]], axis=1)
         v = 2 * H / beta
         est.append(products.sum(axis=0) / (len(c) - len(POINTS)))
-        se.append(_se([2 * v * v, 2 * v * v, v * v], products))
+        se.append(mean_se([2 * v * v, 2 * v * v, v * v], products))
         labels += [f"beta = {beta}, {e}" for e in ("Var dx1", "Var dx2", "Cov(dx1, dx2)")]
 
     def cov(var):
@@ -165,16 +166,16 @@ def ula_variance_path(noise_var, h, s2, v0):
 def ula_stationarity(student, ctx):
     """Chains started from ULA's own stationary law N(0, s^2 / (1 - h / (2 s^2))) keep it."""
     v = ula_variance(H_ST, S2_ST)
-    x0 = _gauss_samples(ctx, np.diag(v), N_ST)
-    x = ula_run(student, ctx, x0, K_ST, H_ST, 1.0, _diag_score(np.zeros(2), S2_ST))[-1]
-    est, expected, se = _second_moments(x, np.diag(v))
+    x0 = gauss_samples(ctx, np.diag(v), N_ST)
+    x = ula_run(student, ctx, x0, K_ST, H_ST, 1.0, diag_score(np.zeros(2), S2_ST))[-1]
+    est, expected, se = second_moments(x, np.diag(v))
     return Measurement(est, expected, se, labels=["E x1^2", "E x2^2", "E x1 x2"], mistakes={
         "no O(h) bias: N(0, s^2) (this is not ULA)": [S2_ST[0], S2_ST[1], 0.0]})
 
 
 def ula_pilot(student, ctx):
     seconds = ctx.timed(lambda: ula_run(student, ctx, np.zeros((2000, 2)), 5, 0.1, 1.0,
-                                        _diag_score(MU, S2_STEP)))
+                                        diag_score(MU, S2_STEP)))
     total = 4 * len(POINTS) * N_POINT + N_ST * K_ST                    # chain-steps of the check
     return seconds, total / (2000 * 5)
 

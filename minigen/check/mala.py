@@ -9,8 +9,8 @@ import numpy as np
 
 from minigen import backend
 from minigen.check.exercise import Contract, Exercise, Measurement, Property
-from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, _gauss_samples, _run,
-                                    _same_seed, _se, _second_moments, centered_gaussian)
+from minigen.check.langevin import (CONTRACT_HINT, CONTRACT_WHAT, gauss_samples, run_chain,
+                                    same_seed, mean_se, second_moments, centered_gaussian)
 
 # MALA: 1-D quartic target log pi = -x^2 / 2 - x^4 / 8; invariance of N(0, COV)
 H_MALA, X_MALA, N_MALA = 0.5, np.array([0.0, 0.7, 1.5]), 20_000
@@ -61,13 +61,14 @@ MALA_MISTAKES = {
 
 
 def mala_run(student, ctx, log_prob, score, x0, n_steps, h, stream=None):
-    return _run(student, ctx, lambda rng: (log_prob, score, backend.asarray(x0), n_steps, h,
-                                           rng), (n_steps,) + x0.shape, stream)
+    def args(rng):
+        return log_prob, score, backend.asarray(x0), n_steps, h, rng
+    return run_chain(student, ctx, args, (n_steps,) + x0.shape, stream)
 
 
 def mala_contract(student, ctx):
-    return _same_seed(lambda: mala_run(student, ctx, quartic_log_prob, quartic_score,
-                                       np.zeros((5, 2)), 3, 0.1, stream=1))
+    return same_seed(lambda: mala_run(student, ctx, quartic_log_prob, quartic_score,
+                                      np.zeros((5, 2)), 3, 0.1, stream=1))
 
 
 def _mala_step(student, ctx):
@@ -83,7 +84,7 @@ def _by_points(k, mistake=None):
 def mala_acceptance(student, ctx):
     moved = (_mala_step(student, ctx) != 0).T                           # (n, points)
     p = _by_points(0)
-    return Measurement(moved.mean(axis=0), p, _se(p * (1 - p), moved),
+    return Measurement(moved.mean(axis=0), p, mean_se(p * (1 - p), moved),
                        labels=[f"x = {x}" for x in X_MALA],
                        mistakes={k: _by_points(0, v) for k, v in MALA_MISTAKES.items()})
 
@@ -94,7 +95,7 @@ def mala_one_step_moments(student, ctx):
     law = np.array([mala_step_law(x, H_MALA) for x in X_MALA])         # (points, 4)
     var = np.concatenate([law[:, 2] - law[:, 1] ** 2, law[:, 3] - law[:, 2] ** 2])
     return Measurement(values.mean(axis=0), np.concatenate([law[:, 1], law[:, 2]]),
-                       _se(var, values),
+                       mean_se(var, values),
                        labels=[f"E {m} at x = {x}" for m in ("dx", "dx^2") for x in X_MALA],
                        mistakes={k: np.concatenate([_by_points(1, v), _by_points(2, v)])
                                  for k, v in MALA_MISTAKES.items()})
@@ -103,9 +104,9 @@ def mala_one_step_moments(student, ctx):
 def mala_invariance(student, ctx):
     """Chains started from exact N(0, COV) samples keep E x_i x_j = COV_ij after K_INV steps."""
     log_prob, score = centered_gaussian(COV)
-    x = mala_run(student, ctx, log_prob, score, _gauss_samples(ctx, COV, N_INV), K_INV,
+    x = mala_run(student, ctx, log_prob, score, gauss_samples(ctx, COV, N_INV), K_INV,
                  H_INV)[-1]
-    est, expected, se = _second_moments(x, COV)
+    est, expected, se = second_moments(x, COV)
     return Measurement(est, expected, se, labels=["E x1^2", "E x2^2", "E x1 x2"])
 
 
